@@ -1,0 +1,1 @@
+"""The command line: one Typer sub-app per noun, each a thin skin over the domain layer."""

@@ -1,0 +1,53 @@
+"""What every command shares: the database it opens, and common options."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cloudctl.cli.render import OutputFormat
+
+if TYPE_CHECKING:
+    from cloudctl.db.engine import Database
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="table for people; csv or json for other programs.", case_sensitive=False
+    ),
+]
+CategoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--category", "-c", help="pupil, management, other or statutory: needed when a name is in two."
+    ),
+]
+
+
+def database(ctx: typer.Context, *, migrate: bool = True) -> Database:
+    """Open the database chosen by --db / CLOUDCTL_DATABASE_URL / CLOUDCTL_DB, at the newest schema."""
+    root = ctx.find_root()
+    if "database" not in root.meta:
+        from cloudctl.db.engine import open_database
+        from cloudctl.db.location import resolve_location
+
+        db = open_database(resolve_location(root.params.get("db")), migrate=migrate)
+        root.meta["database"] = db
+        root.call_on_close(db.dispose)
+    return root.meta["database"]
+
+
+def say(message: str) -> None:
+    """A message for the person at the keyboard: stderr, so stdout stays clean data."""
+    sys.stderr.write(message + "\n")
+
+
+def parse_date_option(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    from cloudctl.vocab.dates import parse_date
+
+    return parse_date(value, what=what)

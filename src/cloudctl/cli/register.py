@@ -1,0 +1,91 @@
+"""`cloudctl register ...`: the register document, in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cloudctl.cli.context import FormatOption, database, say
+from cloudctl.cli.render import OutputFormat, render
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def read_text_file(path: Path, what: str) -> str:
+    from cloudctl.errors import InvalidInput
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"There is no file {path}. Check the name and the folder.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder: give the {what} file itself.") from None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(f"{path} is not a text file: save the {what} as plain text (.txt) and try again.")
+
+
+@app.command("import")
+def register_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="The register as a text file, written like the published one.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Import a published register: entries are added, or updated by name and section."""
+    from cloudctl.domain.register import import_register
+
+    text = read_text_file(file, "register")
+    db = database(ctx)
+    with db.write() as session:
+        changes = import_register(session, text)
+        if dry_run:
+            session.rollback()
+    rows = [change.record() for change in changes]
+    render(
+        rows,
+        fmt,
+        columns=[
+            ("action", "Change"),
+            ("service", "Service"),
+            ("category", "Category"),
+            ("fields", "Fields"),
+        ],
+        title="Register import (dry run: nothing written)" if dry_run else "Register import",
+        empty="The document has no entries.",
+    )
+    counts = {
+        action: sum(1 for row in rows if row["action"] == action)
+        for action in ("added", "updated", "unchanged")
+    }
+    summary = ", ".join(f"{count} {action}" for action, count in counts.items())
+    say(f"Dry run: {summary}. Nothing was written." if dry_run else f"Imported {file.name}: {summary}.")
+
+
+@app.command("publish")
+def register_publish(
+    ctx: typer.Context,
+    doc_format: Annotated[str, typer.Option("--format", "-f", help="markdown, html or text.")] = "markdown",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
+):
+    """Write the register from the database, in the published document's structure."""
+    from cloudctl.domain.register import build_register_document
+    from cloudctl.exporters.register_document import render_register_document
+
+    with database(ctx).read() as session:
+        document = build_register_document(session)
+    text = render_register_document(document, doc_format.strip().lower())
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    out.write_text(text, encoding="utf-8")
+    say(f"Wrote the register to {out}.")

@@ -1,0 +1,91 @@
+"""The one renderer: every list, show and report goes out as a table, CSV or JSON on stdout.
+
+Tables are for people, so they may show fewer columns than CSV and JSON, which
+carry every field with snake_case keys.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Sequence
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _table_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_table_text(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_table_text(item)}" for key, item in value.items())
+    return str(value)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
+
+def render(
+    rows: list[dict],
+    fmt: OutputFormat,
+    *,
+    columns: Sequence[tuple[str, str]] | None = None,
+    title: str | None = None,
+    empty: str = "Nothing to show.",
+    all_keys: Sequence[str] | None = None,
+) -> None:
+    """Write rows in the chosen format. `columns` are (key, heading) pairs for the table."""
+    if fmt == OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return
+    keys = list(all_keys or (rows[0].keys() if rows else [key for key, _ in columns or []]))
+    if fmt == OutputFormat.csv:
+        from cloudctl.exporters.csv_safe import write_csv
+
+        write_csv(sys.stdout, keys, rows)
+        return
+    if not rows:
+        sys.stderr.write(empty + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = list(columns or [(key, key.replace("_", " ")) for key in keys])
+    table = Table(title=title, header_style="bold", title_justify="left")
+    for _, heading in shown:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(_table_text(row.get(key))) for key, _ in shown))
+    _console().print(table)
+
+
+def render_record(record: dict, fmt: OutputFormat, *, title: str | None = None) -> None:
+    """One record: a two-column table for people, one object in JSON, one row in CSV."""
+    if fmt == OutputFormat.json:
+        sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt == OutputFormat.csv:
+        render([record], fmt)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for key, value in record.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            continue  # nested lists (histories) are rendered by the command as their own table
+        table.add_row(key.replace("_", " "), Text(_table_text(value)))
+    _console().print(table)

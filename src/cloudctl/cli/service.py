@@ -1,0 +1,201 @@
+"""`cloudctl service ...`: the register's entries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cloudctl.cli.context import CategoryOption, FormatOption, database, say
+from cloudctl.cli.render import OutputFormat, render, render_record
+
+app = typer.Typer(no_args_is_help=True)
+
+NameArgument = Annotated[str, typer.Argument(help='The service\'s name as in the register, e.g. "My Maths".')]
+ProviderOption = Annotated[str | None, typer.Option("--provider", "-p", help="The provider's name.")]
+PurposeOption = Annotated[str | None, typer.Option("--purpose", help="What the school uses it for.")]
+DataOption = Annotated[
+    str | None,
+    typer.Option("--data", help='The data shared, as the register writes it: "full name, UPN, DOB".'),
+]
+TypeOption = Annotated[
+    str | None, typer.Option("--type", help="Purchased, Free, Government, External, or longer text.")
+]
+YearsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--years", help='Year groups enrolled: "All", "Y2 - Y6", "EYFS", "Selected Students", "None".'
+    ),
+]
+WebsiteOption = Annotated[str | None, typer.Option("--website", help="The service's web address.")]
+ControlsOption = Annotated[
+    str | None, typer.Option("--controls", help="Controls in place (other online services).")
+]
+ReviewOption = Annotated[
+    int | None,
+    typer.Option("--review-months", help="Months between reviews for this service (else the school's)."),
+]
+LawfulBasisOption = Annotated[
+    str | None, typer.Option("--lawful-basis", help="UK GDPR Art. 6 basis, e.g. public task.")
+]
+StorageOption = Annotated[
+    str | None, typer.Option("--storage", help="Where the data is stored: UK, EEA or elsewhere.")
+]
+StorageDetailOption = Annotated[
+    str | None, typer.Option("--storage-detail", help="Detail: the country, the safeguards for a transfer.")
+]
+RetentionOption = Annotated[
+    str | None, typer.Option("--retention", help="How long the provider keeps the data.")
+]
+PrivacyOption = Annotated[str | None, typer.Option("--privacy-url", help="The provider's privacy policy.")]
+OwnerOption = Annotated[str | None, typer.Option("--owner", help="Who in school owns this service.")]
+
+TABLE_COLUMNS = [
+    ("name", "Service"),
+    ("category", "Category"),
+    ("provider", "Provider"),
+    ("data_shared", "Data shared"),
+    ("year_groups_text", "Years"),
+    ("status", "Status"),
+    ("review_due", "Review due"),
+]
+
+
+def _fields(**values):
+    from cloudctl.domain.services import ServiceFields
+
+    return ServiceFields(**values)
+
+
+@app.command("add")
+def service_add(
+    ctx: typer.Context,
+    name: NameArgument,
+    category: Annotated[str, typer.Option("--category", "-c", help="pupil, management, other or statutory.")],
+    provider: ProviderOption = None,
+    purpose: PurposeOption = None,
+    data: DataOption = None,
+    service_type: TypeOption = None,
+    years: YearsOption = None,
+    website: WebsiteOption = None,
+    controls: ControlsOption = None,
+    review_months: ReviewOption = None,
+    lawful_basis: LawfulBasisOption = None,
+    storage: StorageOption = None,
+    storage_detail: StorageDetailOption = None,
+    retention: RetentionOption = None,
+    privacy_url: PrivacyOption = None,
+    owner: OwnerOption = None,
+    create_provider: Annotated[
+        bool, typer.Option("--create-provider", help="Add the provider too if it is not in the register.")
+    ] = False,
+):
+    """Add a service to the register. It awaits assessment until one is recorded."""
+    from cloudctl.domain.services import add_service
+
+    fields = _fields(
+        provider=provider, purpose=purpose, data_shared=data, service_type=service_type, year_groups=years,
+        website=website, controls=controls, review_months=review_months, lawful_basis=lawful_basis,
+        storage_location=storage, storage_detail=storage_detail, retention=retention, privacy_url=privacy_url,
+        owner=owner,
+    )  # fmt: skip
+    with database(ctx).write() as session:
+        service = add_service(session, name, category, fields, create_provider=create_provider)
+        say(
+            f"Added '{service.name}' ({service.category}), awaiting assessment. "
+            f'Record its risk assessment with: cloudctl assess record "{service.name}" --date ... --by ... '
+            "--outcome ..."
+        )
+
+
+@app.command("list")
+def service_list(
+    ctx: typer.Context,
+    category: Annotated[str | None, typer.Option("--category", "-c", help="Only this category.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", "-s", help="approved, awaiting-assessment, not-approved or retired."),
+    ] = None,
+    include_retired: Annotated[bool, typer.Option("--all", help="Include retired services.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """List the register's services (retired ones only with --all)."""
+    from cloudctl.domain.service_records import list_service_records
+    from cloudctl.domain.vocabulary import parse_category, parse_status
+
+    category = parse_category(category) if category else None
+    status = parse_status(status) if status else None
+    with database(ctx).read() as session:
+        rows = list_service_records(
+            session, category=category, status=status, include_retired=include_retired
+        )
+    render(rows, fmt, columns=TABLE_COLUMNS, title="Services", empty="No services match.")
+
+
+@app.command("show")
+def service_show(
+    ctx: typer.Context,
+    name: NameArgument,
+    category: CategoryOption = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Show everything the register holds about one service."""
+    from cloudctl.domain.service_records import show_service_record
+
+    with database(ctx).read() as session:
+        record = show_service_record(session, name, category)
+    render_record(record, fmt, title=f"Service: {record['name']}")
+
+
+@app.command("edit")
+def service_edit(
+    ctx: typer.Context,
+    name: NameArgument,
+    category: CategoryOption = None,
+    new_name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    new_category: Annotated[
+        str | None, typer.Option("--move-to", help="Move it to another category.")
+    ] = None,
+    provider: ProviderOption = None,
+    purpose: PurposeOption = None,
+    data: DataOption = None,
+    service_type: TypeOption = None,
+    years: YearsOption = None,
+    website: WebsiteOption = None,
+    controls: ControlsOption = None,
+    review_months: ReviewOption = None,
+    lawful_basis: LawfulBasisOption = None,
+    storage: StorageOption = None,
+    storage_detail: StorageDetailOption = None,
+    retention: RetentionOption = None,
+    privacy_url: PrivacyOption = None,
+    owner: OwnerOption = None,
+):
+    """Change a service's entry. Only the options given are changed."""
+    from cloudctl.domain.services import edit_service
+
+    fields = _fields(
+        provider=provider, purpose=purpose, data_shared=data, service_type=service_type, year_groups=years,
+        website=website, controls=controls, review_months=review_months, lawful_basis=lawful_basis,
+        storage_location=storage, storage_detail=storage_detail, retention=retention, privacy_url=privacy_url,
+        owner=owner,
+    )  # fmt: skip
+    with database(ctx).write() as session:
+        service, changed = edit_service(
+            session, name, fields, category=category, new_name=new_name, new_category=new_category
+        )
+        if changed:
+            listed = ", ".join(field.replace("_", " ") for field in changed)
+            say(f"Updated '{service.name}' ({service.category}): {listed}.")
+        else:
+            say(f"Nothing changed: '{service.name}' already had those values.")
+
+
+@app.command("retire")
+def service_retire(ctx: typer.Context, name: NameArgument, category: CategoryOption = None):
+    """Retire a service: kept with its history, hidden from lists unless --all."""
+    from cloudctl.domain.services import retire_service
+
+    with database(ctx).write() as session:
+        service = retire_service(session, name, category)
+        say(f"Retired '{service.name}' ({service.category}). Its history is kept: service list --all")

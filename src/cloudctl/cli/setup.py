@@ -1,0 +1,67 @@
+"""`cloudctl init` and `cloudctl demo`: setting a school up, and showing what cloudctl does."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cloudctl.cli.context import database, say
+from cloudctl.cli.render import OutputFormat, render_record
+
+
+def init(
+    ctx: typer.Context,
+    school: Annotated[str | None, typer.Option("--school", help="The school's name.")] = None,
+    years: Annotated[
+        str | None,
+        typer.Option("--years", help='The year groups the school teaches, e.g. "R,1-6" (the default).'),
+    ] = None,
+    review_months: Annotated[
+        int | None,
+        typer.Option("--review-months", help="Months between risk assessment reviews (default 12)."),
+    ] = None,
+):
+    """Set up the school (or change its settings). Every other record is kept."""
+    from cloudctl.domain.settings import init_school, settings_record
+
+    db = database(ctx)
+    with db.write() as session:
+        settings = init_school(session, school_name=school, years=years, review_months=review_months)
+        record = settings_record(settings)
+    say(f"The database is {db.location.describe()}.")
+    render_record(record, OutputFormat.table, title="School settings")
+
+
+def demo(
+    ctx: typer.Context,
+    db_path: Annotated[
+        str | None, typer.Option("--db", help="Keep the demo database in this file (else a temporary one).")
+    ] = None,
+):
+    """Import the bundled Hunwick Primary School register and show the reports."""
+    import tempfile
+    from pathlib import Path
+
+    from cloudctl.cli.report import report_data_map, report_overdue_assessments
+    from cloudctl.demo import run_demo
+
+    root = ctx.find_root()
+    chosen = db_path or root.params.get("db")
+    if chosen is None:
+        folder = tempfile.mkdtemp(prefix="cloudctl-demo-")
+        chosen = str(Path(folder) / "demo.db")
+    root.params["db"] = chosen
+    db = database(ctx)
+    for line in run_demo(db):
+        say(line)
+    say(f"The demo database is {db.location.describe()}: try cloudctl --db {chosen} service list")
+    ctx.invoke(
+        report_overdue_assessments, ctx=ctx, as_of=None, within=30, fail_if_any=False, fmt=OutputFormat.table
+    )
+    ctx.invoke(report_data_map, ctx=ctx, fmt=OutputFormat.table)
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("demo")(demo)

@@ -1,0 +1,1 @@
+"""The database layer: SQLModel models, the engine and the migrations runner."""

@@ -1,0 +1,34 @@
+"""Triggers that make a history table append-only in the database itself.
+
+Used by the migrations, so the guard holds whatever program touches the file or
+server: an UPDATE or DELETE on a guarded table fails on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+
+def guard_statements(dialect: str, table: str, what: str) -> list[str]:
+    message = f"{what} are history: they cannot be changed or deleted"
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        ]
+    if dialect == "postgresql":
+        return [
+            f"CREATE FUNCTION {table}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation'; END $$",
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_refuse_change()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse_change()",
+        ]
+    raise NotImplementedError(f"no append-only guard for the {dialect} dialect")
+
+
+def drop_statements(dialect: str, table: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
+    return [f"DROP FUNCTION IF EXISTS {table}_refuse_change() CASCADE"]

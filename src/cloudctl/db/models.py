@@ -1,0 +1,186 @@
+"""SQLModel table models.
+
+Table models skip validation, so every value is checked at the boundary (the
+vocab parsers and the domain layer) before a row is built. The schema itself is
+created only by the Alembic migrations in `migrations/`; a test compares the two.
+Nothing here may be SQLite-only: the same models run on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SchoolSettings(SQLModel, table=True):
+    """The one row of school-wide settings (id is always 1)."""
+
+    __tablename__ = "school_settings"
+
+    id: int = Field(default=1, primary_key=True)
+    school_name: str = Field(default="")
+    register_title: str = Field(default="Cloud Service Providers")
+    # Comma-separated national curriculum codes in NC order, e.g. "R,1,2,3,4,5,6".
+    year_groups: str = Field(default="R,1,2,3,4,5,6")
+    review_months: int = Field(default=12)
+    # The register document's opening paragraphs, separated by blank lines.
+    preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class RegisterSection(SQLModel, table=True):
+    """A section of the published register: its heading and its prose."""
+
+    __tablename__ = "register_section"
+
+    category: str = Field(primary_key=True, max_length=20)
+    heading: str
+    intro: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class Provider(SQLModel, table=True):
+    __tablename__ = "provider"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    website: str | None = None
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Service(SQLModel, table=True):
+    """An entry of the register: one service, in one section."""
+
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("name", "category", name="uq_service_name_category"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    category: str = Field(max_length=20)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    purpose: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The "Data Shared" text as written, and the categories parsed from it (a JSON list).
+    data_shared_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    data_categories: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    service_type: str = Field(default="")
+    # "Year Groups Enrolled" as written, and what it means: scope is years, selected or none.
+    year_groups_text: str = Field(default="")
+    year_scope: str = Field(default="none", max_length=10)
+    year_codes: str = Field(default="")
+    website: str | None = None
+    controls: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(default="awaiting-assessment", max_length=30)
+    # Months between reviews for this service; None means the school's setting.
+    review_months: int | None = None
+    lawful_basis: str | None = None
+    storage_location: str | None = None
+    storage_detail: str | None = None
+    retention: str | None = None
+    privacy_url: str | None = None
+    owner: str | None = None
+    # Labels other schools' registers carry that cloudctl has no column for (a JSON object).
+    extra_fields: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    position: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RiskAssessment(SQLModel, table=True):
+    """One risk assessment (DPIA) of a service. History: rows are never updated or deleted."""
+
+    __tablename__ = "risk_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    assessed_on: date
+    assessed_by: str
+    outcome: str = Field(max_length=30)
+    # Set only when the assessor chose the review date; otherwise it is derived.
+    next_review: date | None = None
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    reference: str | None = None
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class Pupil(SQLModel, table=True):
+    """A pupil from the school's MIS. Pupils who leave stay (off roll) with their consent history."""
+
+    __tablename__ = "pupil"
+
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str = Field(max_length=13, unique=True)
+    upn_temporary: bool = Field(default=False)
+    forename: str
+    surname: str
+    preferred_forename: str | None = None
+    preferred_surname: str | None = None
+    dob: date
+    gender: str | None = None
+    # National curriculum year code: N1, N2, R, 1..14.
+    year_group: str = Field(max_length=3, index=True)
+    class_name: str | None = Field(default=None, index=True)
+    # Text, not a number: admission numbers keep their leading zeros.
+    admission_number: str | None = None
+    on_roll: bool = Field(default=True)
+    left_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UpnChange(SQLModel, table=True):
+    """A temporary UPN replaced by the permanent one: kept so the change can be traced."""
+
+    __tablename__ = "upn_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    old_upn: str = Field(max_length=13)
+    new_upn: str = Field(max_length=13)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class ServiceVersion(SQLModel, table=True):
+    """What parents were told about a service at a moment: its purpose and the data it receives.
+
+    A consent event points at the version that stood when it was given, so a later
+    change to the service's data cannot silently widen an old consent.
+    """
+
+    __tablename__ = "service_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    purpose: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    data_shared_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    data_categories: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One decision by a parent or carer. Append-only: the database refuses UPDATE and DELETE."""
+
+    __tablename__ = "consent_event"
+    __table_args__ = (
+        Index("ix_consent_event_pupil_service", "pupil_id", "service_id", "effective_on", "id"),
+        CheckConstraint("decision IN ('opt-in', 'opt-out')", name="ck_consent_event_decision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id")
+    service_id: int = Field(foreign_key="service.id", index=True)
+    service_version_id: int = Field(foreign_key="service_version.id")
+    decision: str = Field(max_length=10)  # opt-in or opt-out
+    effective_on: date
+    given_by: str | None = None
+    relationship: str | None = None
+    method: str = Field(max_length=20)
+    recorded_by: str
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    # An opt-in to a selected-pupils-only service selects the pupil for it.
+    selected: bool = Field(default=False)
+    recorded_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,72 @@
+"""The school's own settings: its name, the year groups it teaches, how often assessments are reviewed."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from cloudctl.db.models import SchoolSettings
+from cloudctl.errors import InvalidInput
+from cloudctl.vocab.year_groups import format_year_codes, parse_year_list
+
+DEFAULT_YEARS = ("R", "1", "2", "3", "4", "5", "6")
+
+
+def get_settings(session: Session) -> SchoolSettings:
+    """The settings row, or the defaults (unsaved) when `cloudctl init` has not been run."""
+    settings = session.get(SchoolSettings, 1)
+    if settings is None:
+        settings = SchoolSettings(id=1, year_groups=",".join(DEFAULT_YEARS))
+    return settings
+
+
+def school_years(settings: SchoolSettings) -> tuple[str, ...]:
+    return tuple(code for code in settings.year_groups.split(",") if code)
+
+
+def check_review_months(months: int) -> int:
+    if not 1 <= months <= 120:
+        raise InvalidInput(
+            f"A review interval of {months} months is not accepted: give a whole number of months "
+            "from 1 to 120 (12 is usual)."
+        )
+    return months
+
+
+def init_school(
+    session: Session,
+    *,
+    school_name: str | None = None,
+    years: str | None = None,
+    review_months: int | None = None,
+) -> SchoolSettings:
+    """Create or update the settings; every other row is kept."""
+    from cloudctl.domain.services import refresh_year_groups
+
+    settings = get_settings(session)
+    if school_name is not None:
+        if not school_name.strip():
+            raise InvalidInput('The school\'s name cannot be blank: give it with --school "Name of school".')
+        settings.school_name = school_name.strip()
+    years_changed = False
+    if years is not None:
+        codes = parse_year_list(years)
+        if not codes:
+            raise InvalidInput(f'"{years}" names no year groups: give them like "R,1-6".')
+        years_changed = ",".join(codes) != settings.year_groups
+        settings.year_groups = ",".join(codes)
+    if review_months is not None:
+        settings.review_months = check_review_months(review_months)
+    session.add(settings)
+    session.flush()
+    if years_changed:
+        refresh_year_groups(session, school_years(settings))
+    return settings
+
+
+def settings_record(settings: SchoolSettings) -> dict:
+    return {
+        "school_name": settings.school_name,
+        "year_groups": list(school_years(settings)),
+        "year_groups_text": format_year_codes(school_years(settings)),
+        "review_months": settings.review_months,
+    }

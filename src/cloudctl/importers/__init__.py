@@ -1,0 +1,1 @@
+"""Readers for documents and files that schools bring to cloudctl (no database access here)."""

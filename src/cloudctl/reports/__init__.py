@@ -1,0 +1,1 @@
+"""Report queries: plain records for the one renderer."""

@@ -1,0 +1,50 @@
+"""Which services' risk assessments are overdue, due soon, or were never done."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from cloudctl.domain.assessments import latest_assessments, review_due
+from cloudctl.domain.services import ordered_services
+from cloudctl.domain.settings import get_settings
+from cloudctl.errors import InvalidInput
+from cloudctl.vocab.dates import format_date
+
+STATE_ORDER = {"never-assessed": 0, "overdue": 1, "due-soon": 2}
+
+
+def overdue_assessments(session: Session, *, as_of: date, within_days: int = 30) -> list[dict]:
+    if within_days < 0:
+        raise InvalidInput(f"--within must be 0 or more days (it was {within_days}).")
+    settings = get_settings(session)
+    latest = latest_assessments(session)
+    horizon = as_of + timedelta(days=within_days)
+    rows = []
+    for service, provider in ordered_services(session):
+        last = latest.get(service.id)
+        due = review_due(service, last, settings)
+        if due is None:
+            state, days = "never-assessed", None
+        elif due < as_of:
+            state, days = "overdue", (as_of - due).days
+        elif due <= horizon:
+            state, days = "due-soon", (as_of - due).days
+        else:
+            continue
+        rows.append(
+            {
+                "service": service.name,
+                "category": service.category,
+                "provider": provider.name,
+                "status": service.status,
+                "last_assessed": format_date(last.assessed_on if last else None),
+                "review_due": format_date(due),
+                "days_overdue": days,
+                "state": state,
+            }
+        )
+    # Never assessed first (nobody has looked at all), then the most overdue.
+    rows.sort(key=lambda row: (STATE_ORDER[row["state"]], -(row["days_overdue"] or 0), row["service"]))
+    return rows

@@ -1,0 +1,1 @@
+"""Vocabularies shared across cloudctl: dates, year groups, data categories and UPNs."""

@@ -1,0 +1,86 @@
+"""Dates as schools write them.
+
+Registers and MIS exports mix ISO dates, UK day-first dates and bare months ("March 2018").
+We parse each accepted shape with an explicit pattern rather than a guessing parser, so a
+partial value ("2026", "hello 5") is refused instead of being completed from today's date.
+US month-first dates are never tried: 03/04/2016 is 3 April, as in every English school.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from cloudctl.errors import InvalidInput
+
+MONTHS: dict[str, int] = {}
+for _number, _name in enumerate(
+    (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ),
+    start=1,
+):
+    MONTHS[_name] = _number
+    MONTHS[_name[:3]] = _number
+MONTHS["sept"] = 9  # "Sept 2019" is common in school paperwork
+
+# re.ASCII so that only 0-9 count as digits (int() would accept other scripts' digits too).
+_FLAGS = re.IGNORECASE | re.ASCII
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", _FLAGS)
+# Same separator both times (the backreference), so "01/11-2026" is refused as a typo.
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})", _FLAGS)
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)\.?,? (\d{4}|\d{2})", _FLAGS)
+_MONTH_NAME = re.compile(r"([a-z]+)\.?,? (\d{4}|\d{2})", _FLAGS)
+
+
+def _year(digits: str) -> int:
+    """Expand a two-digit year: 00-69 are this century, 70-99 the last (a pupil born in '98)."""
+    if len(digits) == 4:
+        return int(digits)
+    short = int(digits)
+    return 2000 + short if short < 70 else 1900 + short
+
+
+def _invalid(text: str, what: str) -> InvalidInput:
+    return InvalidInput(
+        f'"{text}" is not a valid {what}: '
+        "use a date such as 2026-11-01, 01/11/2026 (day first) or November 2026."
+    )
+
+
+def parse_date(text: str, *, what: str = "date") -> datetime.date:
+    """Read a date written in any of the forms schools use; refuse anything else with a plain message."""
+    shown = text.strip() if isinstance(text, str) else str(text)
+    cleaned = " ".join(shown.split())
+    try:
+        if match := _ISO.fullmatch(cleaned):
+            year, month, day = (int(part) for part in match.groups())
+        elif match := _DAY_FIRST.fullmatch(cleaned):
+            day, month, year = int(match[1]), int(match[3]), _year(match[4])
+        elif (match := _DAY_MONTH_NAME.fullmatch(cleaned)) and match[2].lower() in MONTHS:
+            day, month, year = int(match[1]), MONTHS[match[2].lower()], _year(match[3])
+        elif (match := _MONTH_NAME.fullmatch(cleaned)) and match[1].lower() in MONTHS:
+            # A month alone means the first day of that month (risk assessment dates such as "March 2018").
+            day, month, year = 1, MONTHS[match[1].lower()], _year(match[2])
+        else:
+            raise _invalid(shown, what)
+        return datetime.date(year, month, day)
+    except ValueError:
+        # datetime.date refuses impossible days and months (31/02, month 13, year 0).
+        raise _invalid(shown, what) from None
+
+
+def format_date(d: datetime.date | None) -> str | None:
+    """ISO form for storage and output; None stays None (an unknown date is not today)."""
+    return d.isoformat() if d is not None else None

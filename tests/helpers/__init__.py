@@ -1,0 +1,1 @@
+"""Helpers for the tests: running the CLI, and reading a database's whole contents."""
