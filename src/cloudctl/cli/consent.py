@@ -1,7 +1,231 @@
-"""`cloudctl consent ...`."""
+"""`cloudctl consent ...`: parents' opt-ins and opt-outs, and their history."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from cloudctl.cli.context import FormatOption, database, parse_date_option, say
+from cloudctl.cli.render import OutputFormat, render
+from cloudctl.errors import InvalidInput
+
 app = typer.Typer(no_args_is_help=True)
+
+TargetsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="UPN and SERVICE. With --class or --year, just SERVICE; with --all-services, just the UPN.",
+        show_default=False,
+    ),
+]
+ClassOption = Annotated[str | None, typer.Option("--class", help="Every pupil on roll in this class.")]
+YearOption = Annotated[str | None, typer.Option("--year", help="Every pupil on roll in this year group.")]
+AllServicesOption = Annotated[
+    bool, typer.Option("--all-services", help="Every pupil service the pupil is eligible for.")
+]
+MethodOption = Annotated[str, typer.Option("--method", help="form, email, phone, in-person, app or other.")]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="When it was given, e.g. the date on the form (default today).")
+]
+RelationshipOption = Annotated[
+    str | None,
+    typer.Option("--relationship", help="The person's relationship to the pupil, e.g. mother, carer."),
+]
+NoteOption = Annotated[str | None, typer.Option("--note", help="Anything worth keeping with the record.")]
+RecordedByOption = Annotated[
+    str | None, typer.Option("--recorded-by", help="Who is recording it (default your login name).")
+]
+CategoryOption = Annotated[
+    str | None, typer.Option("--category", "-c", help="Needed when a name is in two sections.")
+]
+
+OUTCOME_COLUMNS = [
+    ("upn", "UPN"),
+    ("pupil", "Pupil"),
+    ("service", "Service"),
+    ("action", "Result"),
+    ("detail", "Detail"),
+]
+
+
+def _split_targets(
+    targets: list[str] | None, *, bulk: bool, all_services: bool
+) -> tuple[str | None, str | None]:
+    """Work out UPN and SERVICE from the positional arguments the other options leave room for."""
+    targets = targets or []
+    expected = (0 if bulk else 1) + (0 if all_services else 1)
+    if len(targets) != expected:
+        wanted = (
+            " ".join(part for part, needed in (("UPN", not bulk), ("SERVICE", not all_services)) if needed)
+            or "no UPN or SERVICE"
+        )
+        raise InvalidInput(
+            f"Expected {wanted} here, but got {len(targets)} value(s). For example: "
+            'cloudctl consent optin H801200001001 "My Maths" --by "Jane Smith", or '
+            '--class 3B "My Maths", or H801200001001 --all-services.'
+        )
+    upn = None if bulk else targets[0]
+    service = None if all_services else targets[-1]
+    return upn, service
+
+
+def _record(ctx, decision, targets, class_name, year, all_services, by, method, when, relationship, note,
+            recorded_by, category, fmt):  # fmt: skip
+    from datetime import date
+
+    from cloudctl.domain.consent import ConsentRequest, record_consent
+
+    if class_name is not None and year is not None:
+        raise InvalidInput("Give --class or --year, not both.")
+    bulk = class_name is not None or year is not None
+    upn, service = _split_targets(targets, bulk=bulk, all_services=all_services)
+    request = ConsentRequest(
+        decision=decision,
+        effective_on=parse_date_option(when, "consent date") or date.today(),
+        method=method,
+        given_by=by,
+        relationship=relationship,
+        recorded_by=recorded_by,
+        note=note,
+    )
+    with database(ctx).write() as session:
+        outcomes = record_consent(
+            session,
+            request,
+            upn=upn,
+            class_name=class_name,
+            year=year,
+            service_name=service,
+            category=category,
+            all_services=all_services,
+        )
+    rows = [outcome.record() for outcome in outcomes]
+    if upn is not None and service is not None and fmt == OutputFormat.table:
+        (outcome,) = outcomes
+        say(f"{outcome.pupil} ({outcome.upn}), {outcome.service}: {outcome.detail}.")
+        return
+    render(rows, fmt, columns=OUTCOME_COLUMNS, title=f"Consent: {decision}", empty="No pupil was eligible.")
+    recorded = sum(1 for row in rows if row["action"] == "recorded")
+    say(f"Recorded {recorded} {decision}(s); {len(rows) - recorded} not recorded (see the table).")
+
+
+@app.command("optin")
+def consent_optin(
+    ctx: typer.Context,
+    targets: TargetsArgument = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="The parent or carer who gave consent (required).")
+    ] = None,
+    class_name: ClassOption = None,
+    year: YearOption = None,
+    all_services: AllServicesOption = False,
+    method: MethodOption = "form",
+    when: DateOption = None,
+    relationship: RelationshipOption = None,
+    note: NoteOption = None,
+    recorded_by: RecordedByOption = None,
+    category: CategoryOption = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Record a parent's opt-in: the pupil may be enrolled in the service."""
+    _record(ctx, "opt-in", targets, class_name, year, all_services, by, method, when, relationship, note,
+            recorded_by, category, fmt)  # fmt: skip
+
+
+@app.command("optout")
+def consent_optout(
+    ctx: typer.Context,
+    targets: TargetsArgument = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who asked for the opt-out.")] = None,
+    class_name: ClassOption = None,
+    year: YearOption = None,
+    all_services: AllServicesOption = False,
+    method: MethodOption = "phone",
+    when: DateOption = None,
+    relationship: RelationshipOption = None,
+    note: NoteOption = None,
+    recorded_by: RecordedByOption = None,
+    category: CategoryOption = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Record an opt-out. Never refused for a pupil service: withdrawing is as easy as consenting."""
+    _record(ctx, "opt-out", targets, class_name, year, all_services, by, method, when, relationship, note,
+            recorded_by, category, fmt)  # fmt: skip
+
+
+@app.command("history")
+def consent_history(
+    ctx: typer.Context,
+    upn: Annotated[str, typer.Argument(help="The pupil's UPN.")],
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Every consent decision for a pupil, oldest first, with what the parent was told."""
+    from cloudctl.domain.consent_views import consent_history as history
+
+    with database(ctx).read() as session:
+        rows = history(session, upn, service)
+    render(
+        rows,
+        fmt,
+        columns=[
+            ("date", "Date"),
+            ("service", "Service"),
+            ("decision", "Decision"),
+            ("given_by", "Given by"),
+            ("method", "How"),
+            ("recorded_by", "Recorded by"),
+            ("told_data", "Data they were told of"),
+            ("note", "Note"),
+        ],
+        title=f"Consent history of {upn.strip().upper()}",
+        empty="No consent decision has been recorded for this pupil: no response means not enrolled.",
+    )
+
+
+@app.command("status")
+def consent_status(
+    ctx: typer.Context,
+    upn: Annotated[str, typer.Argument(help="The pupil's UPN.")],
+    fmt: FormatOption = OutputFormat.table,
+):
+    """A pupil's current standing with each service for pupils or parents."""
+    from cloudctl.domain.consent_views import consent_status as status
+
+    with database(ctx).read() as session:
+        rows = status(session, upn)
+    render(
+        rows,
+        fmt,
+        columns=[
+            ("service", "Service"),
+            ("status", "Consent"),
+            ("since", "Since"),
+            ("given_by", "Given by"),
+            ("service_status", "Service status"),
+        ],
+        title=f"Consent status of {upn.strip().upper()}",
+        empty="The register has no services for pupils or parents.",
+    )
+
+
+@app.command("form")
+def consent_form(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The HTML file to write (print it from a browser).")
+    ],
+    class_name: ClassOption = None,
+    upn: Annotated[str | None, typer.Option("--upn", help="One pupil's form.")] = None,
+):
+    """Write printable consent forms: one page per pupil, listing the services they may be enrolled in."""
+    from cloudctl.exporters.consent_forms import form_pages, render_consent_forms
+    from cloudctl.files import write_private_text
+
+    with database(ctx).read() as session:
+        pages = form_pages(session, class_name=class_name, upn=upn)
+        html = render_consent_forms(session, pages)
+    write_private_text(out, html)
+    say(f"Wrote {len(pages)} consent form(s) to {out}. Open it in a browser and print it.")

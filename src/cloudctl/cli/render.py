@@ -7,7 +7,6 @@ carry every field with snake_case keys.
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +15,9 @@ class OutputFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+_KEEP_WHOLE = 13
 
 
 def _table_text(value: object) -> str:
@@ -33,7 +35,8 @@ def _table_text(value: object) -> str:
 def _console():
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    # No markup or emoji codes: a service called "[Ofsted] :Maths:" is shown exactly as written.
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def render(
@@ -47,6 +50,8 @@ def render(
 ) -> None:
     """Write rows in the chosen format. `columns` are (key, heading) pairs for the table."""
     if fmt == OutputFormat.json:
+        import json
+
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     keys = list(all_keys or (rows[0].keys() if rows else [key for key, _ in columns or []]))
@@ -62,17 +67,23 @@ def render(
     from rich.text import Text
 
     shown = list(columns or [(key, key.replace("_", " ")) for key in keys])
+    cells = [[_table_text(row.get(key)) for key, _ in shown] for row in rows]
     table = Table(title=title, header_style="bold", title_justify="left")
-    for _, heading in shown:
-        table.add_column(heading, overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(_table_text(row.get(key))) for key, _ in shown))
+    for index, (_, heading) in enumerate(shown):
+        widest = max(len(line[index]) for line in cells)
+        # Short values (UPNs, dates, statuses) read badly when broken: keep them whole.
+        keep_whole = widest <= _KEEP_WHOLE
+        table.add_column(heading, overflow="fold", min_width=widest if keep_whole else None)
+    for line in cells:
+        table.add_row(*(Text(cell) for cell in line))
     _console().print(table)
 
 
 def render_record(record: dict, fmt: OutputFormat, *, title: str | None = None) -> None:
     """One record: a two-column table for people, one object in JSON, one row in CSV."""
     if fmt == OutputFormat.json:
+        import json
+
         sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         return
     if fmt == OutputFormat.csv:

@@ -82,3 +82,92 @@ def report_data_map(ctx: typer.Context, fmt: FormatOption = OutputFormat.table):
         title="Data map: who receives each kind of pupil data",
         empty="No service in the register shares any data yet.",
     )
+
+
+CONSENT_MARKS = {
+    "opted-in": "yes",
+    "opted-out": "OUT",
+    "no-response": "-",
+    "needs-renewal": "RENEW",
+    "not-eligible": "",
+}
+
+
+@app.command("consent")
+def report_consent(
+    ctx: typer.Context,
+    class_name: Annotated[str | None, typer.Option("--class", help="Only this class.")] = None,
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service.")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Only the totals per service.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Pupils by service (opted in, opted out, no response, needs renewal, not eligible), with totals."""
+    from cloudctl.reports.consent import consent_matrix
+
+    with database(ctx).read() as session:
+        matrix = consent_matrix(session, class_name=class_name, service_name=service)
+    totals_columns = [
+        ("service", "Service"),
+        ("opted_in", "Opted in"),
+        ("opted_out", "Opted out"),
+        ("no_response", "No response"),
+        ("needs_renewal", "Needs renewal"),
+        ("not_eligible", "Not eligible"),
+    ]
+    if summary:
+        render(matrix.totals, fmt, columns=totals_columns, title="Consent totals per service")
+        return
+    if fmt == OutputFormat.json:
+        render(matrix.rows, fmt)
+        return
+    pupil_columns = [
+        ("upn", "UPN"),
+        ("surname", "Surname"),
+        ("forename", "Forename"),
+        ("class_name", "Class"),
+    ]
+    if fmt == OutputFormat.csv:
+        flat = [{**{k: row[k] for k, _ in pupil_columns}, **row["consent"]} for row in matrix.rows]
+        render(flat, fmt, all_keys=[key for key, _ in pupil_columns] + matrix.services)
+        return
+    flat = [
+        {**{k: row[k] for k, _ in pupil_columns}, **{s: CONSENT_MARKS[v] for s, v in row["consent"].items()}}
+        for row in matrix.rows
+    ]
+    render(
+        flat,
+        fmt,
+        columns=pupil_columns + [(name, name) for name in matrix.services],
+        title="Consent by pupil and service (yes = opted in, OUT = opted out, - = no response, "
+        "RENEW = needs renewal, blank = not eligible)",
+        empty="No pupils on roll match.",
+    )
+    render(matrix.totals, fmt, columns=totals_columns, title="Totals per service")
+
+
+@app.command("offline-alternatives")
+def report_offline_alternatives(
+    ctx: typer.Context,
+    class_name: Annotated[str | None, typer.Option("--class", help="Only this class.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """For each service and class, the eligible pupils without a current opt-in: they need the offline
+    alternative."""
+    from cloudctl.reports.consent import offline_alternatives
+
+    with database(ctx).read() as session:
+        rows = offline_alternatives(session, class_name=class_name)
+    render(
+        rows,
+        fmt,
+        columns=[
+            ("service", "Service"),
+            ("class_name", "Class"),
+            ("surname", "Surname"),
+            ("forename", "Forename"),
+            ("upn", "UPN"),
+            ("status", "Consent"),
+        ],
+        title="Pupils who need the offline alternative",
+        empty="Every eligible pupil is opted in: nobody needs an offline alternative.",
+    )

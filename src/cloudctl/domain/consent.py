@@ -1,0 +1,496 @@
+"""Consent: parents' opt-ins and opt-outs per pupil and service, and the policy's rules.
+
+Events are append-only (the database refuses UPDATE and DELETE). A pupil's status
+for a service is their latest event by effective date; no event means no response,
+which means not enrolled. Each event points at the service version the parent was
+told about, so consent given before the service's data grew "needs renewal".
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from cloudctl.db.models import ConsentEvent, Pupil, Service, ServiceVersion
+from cloudctl.domain.services import categories_of, get_service, year_codes_of
+from cloudctl.errors import InvalidInput, NotFound, RuleRefused
+
+OPT_IN, OPT_OUT = "opt-in", "opt-out"
+METHODS = ("form", "email", "phone", "in-person", "app", "other")
+
+# A pupil's standing with a service, as reports show it.
+OPTED_IN, OPTED_OUT, NO_RESPONSE, NEEDS_RENEWAL, NOT_ELIGIBLE = (
+    "opted-in",
+    "opted-out",
+    "no-response",
+    "needs-renewal",
+    "not-eligible",
+)
+STATUSES = (OPTED_IN, OPTED_OUT, NO_RESPONSE, NEEDS_RENEWAL, NOT_ELIGIBLE)
+
+_DECISION_WORDS = {
+    OPT_IN: {
+        "opt-in",
+        "optin",
+        "opt in",
+        "in",
+        "yes",
+        "y",
+        "consent",
+        "consented",
+        "agree",
+        "agreed",
+        "true",
+        "1",
+    },
+    OPT_OUT: {
+        "opt-out",
+        "optout",
+        "opt out",
+        "out",
+        "no",
+        "n",
+        "withdraw",
+        "withdrawn",
+        "refuse",
+        "refused",
+        "decline",
+        "declined",
+        "false",
+        "0",
+    },
+}
+
+
+def parse_decision(text: str) -> str:
+    word = " ".join(text.strip().lower().split())
+    for decision, words in _DECISION_WORDS.items():
+        if word in words:
+            return decision
+    raise InvalidInput(f'"{text}" is not a consent decision: use yes / opt-in, or no / opt-out.')
+
+
+_METHOD_ALIASES = {
+    "paper": "form",
+    "paper-form": "form",
+    "telephone": "phone",
+    "call": "phone",
+    "person": "in-person",
+    "face-to-face": "in-person",
+    "e-mail": "email",
+}
+
+
+def parse_method(text: str) -> str:
+    word = "-".join(text.strip().lower().replace("_", " ").split())
+    method = _METHOD_ALIASES.get(word, word)
+    if method not in METHODS:
+        raise InvalidInput(f'"{text}" is not a way consent is given: use one of {", ".join(METHODS)}.')
+    return method
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers and services
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """One decision as the office records it, before it is applied to pupils and services."""
+
+    decision: str
+    effective_on: date
+    method: str = "form"
+    given_by: str | None = None
+    relationship: str | None = None
+    recorded_by: str | None = None
+    note: str | None = None
+
+    def checked(self, today: date) -> ConsentRequest:
+        given_by = " ".join((self.given_by or "").split()) or None
+        if self.decision == OPT_IN and given_by is None:
+            raise InvalidInput(
+                'An opt-in needs the name of the parent or carer who gave it: add --by "Name".'
+            )
+        if self.effective_on > today:
+            raise InvalidInput(
+                f"The date {self.effective_on.isoformat()} is in the future: consent is recorded once it is "
+                "given. Use the date on the form, or leave --date out for today."
+            )
+        return ConsentRequest(
+            decision=self.decision,
+            effective_on=self.effective_on,
+            method=parse_method(self.method),
+            given_by=given_by,
+            relationship=(self.relationship or "").strip() or None,
+            recorded_by=(self.recorded_by or "").strip() or login_name(),
+            note=(self.note or "").strip() or None,
+        )
+
+
+@dataclass
+class Outcome:
+    """What happened for one pupil and service."""
+
+    upn: str
+    pupil: str
+    service: str
+    action: str  # recorded, unchanged, skipped
+    detail: str
+
+    def record(self) -> dict:
+        return {
+            "upn": self.upn,
+            "pupil": self.pupil,
+            "service": self.service,
+            "action": self.action,
+            "detail": self.detail,
+        }
+
+
+def display_name(pupil: Pupil) -> str:
+    return f"{pupil.preferred_forename or pupil.forename} {pupil.preferred_surname or pupil.surname}"
+
+
+# --- service versions: what parents were told -------------------------------------------------
+
+
+def current_version(session: Session, service: Service) -> ServiceVersion:
+    """The version matching the service as it stands now, recorded if it is new."""
+    latest = session.exec(
+        select(ServiceVersion)
+        .where(ServiceVersion.service_id == service.id)
+        .order_by(ServiceVersion.id.desc())
+    ).first()
+    if (
+        latest is not None
+        and latest.purpose == service.purpose
+        and latest.data_shared_text == service.data_shared_text
+        and latest.data_categories == service.data_categories
+    ):
+        return latest
+    version = ServiceVersion(
+        service_id=service.id,
+        purpose=service.purpose,
+        data_shared_text=service.data_shared_text,
+        data_categories=service.data_categories,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _folded(categories: Iterable[str]) -> frozenset[str]:
+    return frozenset(name.casefold() for name in categories)
+
+
+@dataclass(frozen=True)
+class ServiceRule:
+    """A service's consent rules, worked out once so reports can apply them to every pupil quickly."""
+
+    id: int
+    name: str
+    category: str
+    status: str
+    scope: str
+    codes: frozenset[str]
+    categories: frozenset[str]
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceRule:
+        return cls(
+            id=service.id,
+            name=service.name,
+            category=service.category,
+            status=service.status,
+            scope=service.year_scope,
+            codes=frozenset(year_codes_of(service)),
+            categories=_folded(categories_of(service)),
+        )
+
+    def in_scope(self, year_group: str, *, selected: bool) -> bool:
+        """Within the service's year groups, or selected for a selected-pupils-only service."""
+        if self.scope == "selected":
+            return selected
+        return self.scope == "years" and year_group in self.codes
+
+    def eligible(self, on_roll: bool, year_group: str, *, selected: bool) -> bool:
+        """May a pupil be enrolled, given consent?"""
+        return (
+            self.category == "pupil"
+            and self.status == "approved"
+            and on_roll
+            and self.in_scope(year_group, selected=selected)
+        )
+
+    def covered_by(self, standing: Standing) -> bool:
+        """Does the consent cover everything the service receives now?"""
+        return self.categories <= standing.told
+
+    def status_for(self, on_roll: bool, year_group: str, standing: Standing | None) -> str:
+        if standing is not None and standing.decision == OPT_OUT:
+            return OPTED_OUT  # a withdrawal always shows, eligible or not
+        if not self.eligible(on_roll, year_group, selected=standing is not None and standing.selected):
+            return NOT_ELIGIBLE
+        if standing is None:
+            return NO_RESPONSE
+        return OPTED_IN if self.covered_by(standing) else NEEDS_RENEWAL
+
+
+def status_for(service: Service, pupil: Pupil, standing: Standing | None) -> str:
+    return ServiceRule.of(service).status_for(pupil.on_roll, pupil.year_group, standing)
+
+
+def covers(standing: Standing, service: Service) -> bool:
+    return ServiceRule.of(service).covered_by(standing)
+
+
+def _refuse_if_not_consent_based(service: Service, decision: str) -> None:
+    if service.category == "pupil":
+        return
+    if service.category == "management":
+        if decision == OPT_OUT:
+            raise RuleRefused(
+                f"'{service.name}' is a school management service: it is needed to run the school, so it "
+                "has no opt-out. Parents may ask how their data is used by contacting the school office."
+            )
+        raise RuleRefused(
+            f"'{service.name}' is a school management service: it is needed to run the school and does not "
+            "depend on parents' consent, so there is nothing to opt in to."
+        )
+    kind = (
+        "an other online service"
+        if service.category == "other"
+        else "a statutory (legal requirement) service"
+    )
+    raise RuleRefused(
+        f"'{service.name}' is {kind}, which is not consent-based: consent is recorded only for services "
+        "for pupils or parents."
+    )
+
+
+def _service_refusal(service: Service) -> str | None:
+    """Why nobody may be opted in to this service now, or None."""
+    if service.status != "approved":
+        reason = {
+            "awaiting-assessment": "is awaiting its risk assessment",
+            "not-approved": "was not approved at its risk assessment",
+            "retired": "is retired",
+        }[service.status]
+        return f"'{service.name}' {reason}, so nobody may be enrolled in it."
+    if service.year_scope == "none":
+        return f"'{service.name}' enrols no children ({service.year_groups_text or 'no year groups'})."
+    return None
+
+
+def _pupil_refusal(service: Service, pupil: Pupil) -> str | None:
+    """Why this pupil may not be opted in to this (approved) service, or None."""
+    if not pupil.on_roll:
+        return f"pupil {pupil.upn} is no longer on roll (left {pupil.left_on}), so cannot be enrolled."
+    if service.year_scope == "years" and pupil.year_group not in year_codes_of(service):
+        years = service.year_groups_text or ", ".join(year_codes_of(service))
+        return f"pupil {pupil.upn} is in year {pupil.year_group}, and '{service.name}' is for {years} only."
+    return None
+
+
+# --- the latest event per pupil and service ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A pupil's latest event for a service, with what the parent was told."""
+
+    decision: str
+    effective_on: date
+    given_by: str | None
+    selected: bool
+    # The data categories the parent was told about, case-folded.
+    told: frozenset[str]
+
+
+def _versions(session: Session) -> dict[int, frozenset[str]]:
+    return {
+        version_id: _folded(json.loads(categories))
+        for version_id, categories in session.exec(select(ServiceVersion.id, ServiceVersion.data_categories))
+    }
+
+
+def standings(
+    session: Session, *, pupil_ids: Sequence[int] | None = None, service_ids: Sequence[int] | None = None
+) -> dict[tuple[int, int], Standing]:
+    """The latest event for each (pupil, service) pair, read in index order.
+
+    Reading events in (pupil, service, effective date, id) order and keeping the
+    last of each pair is one pass over the index, for a class or the whole school.
+    """
+    query = select(
+        ConsentEvent.pupil_id,
+        ConsentEvent.service_id,
+        ConsentEvent.decision,
+        ConsentEvent.effective_on,
+        ConsentEvent.given_by,
+        ConsentEvent.selected,
+        ConsentEvent.service_version_id,
+    )
+    if pupil_ids is not None:
+        query = query.where(ConsentEvent.pupil_id.in_(pupil_ids))
+    if service_ids is not None:
+        query = query.where(ConsentEvent.service_id.in_(service_ids))
+    query = query.order_by(
+        ConsentEvent.pupil_id, ConsentEvent.service_id, ConsentEvent.effective_on, ConsentEvent.id
+    )
+    versions = _versions(session)
+    selected_pairs: set[tuple[int, int]] = set()
+    latest: dict[tuple[int, int], Standing] = {}
+    for pupil_id, service_id, decision, effective_on, given_by, selected, version_id in session.exec(query):
+        key = (pupil_id, service_id)
+        if selected:
+            selected_pairs.add(key)
+        latest[key] = Standing(decision, effective_on, given_by, key in selected_pairs, versions[version_id])
+    return latest
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+def get_pupil(session: Session, upn: str) -> Pupil:
+    key = upn.strip().upper()
+    pupil = session.exec(select(Pupil).where(Pupil.upn == key)).first()
+    if pupil is None:
+        raise NotFound(
+            f"There is no pupil with UPN {key}. Check it against the MIS, or find the pupil with: "
+            "cloudctl pupil search NAME"
+        )
+    return pupil
+
+
+def apply_decision(
+    session: Session, pupil: Pupil, service: Service, request: ConsentRequest, *, strict: bool
+) -> Outcome:
+    """Record one decision for one pupil and service, or say why not.
+
+    With strict, a refusal raises RuleRefused (a single command); otherwise it is
+    returned as a skipped outcome (bulk commands skip pupils the rules exclude).
+    """
+    _refuse_if_not_consent_based(service, request.decision)
+    standing = standings(session, pupil_ids=[pupil.id], service_ids=[service.id]).get((pupil.id, service.id))
+    name = display_name(pupil)
+
+    def skipped(reason: str) -> Outcome:
+        if strict:
+            raise RuleRefused(f"Not recorded: {reason}")
+        return Outcome(pupil.upn, name, service.name, "skipped", reason)
+
+    selected = service.year_scope == "selected"
+    if request.decision == OPT_IN:
+        refusal = _service_refusal(service) or _pupil_refusal(service, pupil)
+        if refusal:
+            return skipped(refusal)
+        if standing is not None and standing.decision == OPT_IN and covers(standing, service):
+            return Outcome(pupil.upn, name, service.name, "unchanged", "already opted in: nothing recorded")
+    elif standing is not None and standing.decision == OPT_OUT:
+        return Outcome(pupil.upn, name, service.name, "unchanged", "already opted out: nothing recorded")
+    version = current_version(session, service)
+    session.add(
+        ConsentEvent(
+            pupil_id=pupil.id,
+            service_id=service.id,
+            service_version_id=version.id,
+            decision=request.decision,
+            effective_on=request.effective_on,
+            given_by=request.given_by,
+            relationship=request.relationship,
+            method=request.method,
+            recorded_by=request.recorded_by,
+            note=request.note,
+            selected=selected and request.decision == OPT_IN,
+        )
+    )
+    session.flush()
+    detail = "opted in" if request.decision == OPT_IN else "opted out"
+    if standing is not None and standing.effective_on > request.effective_on:
+        detail += (
+            f" (dated {request.effective_on.isoformat()}, before the {standing.decision} of "
+            f"{standing.effective_on.isoformat()}, which still stands)"
+        )
+    return Outcome(pupil.upn, name, service.name, "recorded", detail)
+
+
+def pupils_for(
+    session: Session, *, upn: str | None = None, class_name: str | None = None, year: str | None = None
+) -> list[Pupil]:
+    """The pupils a command names: one by UPN, or those on roll in a class or year group."""
+    if upn is not None:
+        return [get_pupil(session, upn)]
+    query = select(Pupil).where(Pupil.on_roll)
+    if class_name is not None:
+        query = query.where(func.lower(Pupil.class_name) == class_name.strip().lower())
+    if year is not None:
+        from cloudctl.vocab.year_groups import parse_year_code
+
+        query = query.where(Pupil.year_group == parse_year_code(year))
+    pupils = list(session.exec(query.order_by(Pupil.surname, Pupil.forename, Pupil.upn)))
+    if not pupils:
+        where = f"class {class_name}" if class_name is not None else f"year {year}"
+        raise NotFound(f"No pupil on roll is in {where}. See the classes with: cloudctl pupil list")
+    return pupils
+
+
+def pupil_services(session: Session) -> list[Service]:
+    return list(session.exec(select(Service).where(Service.category == "pupil").order_by(Service.position)))
+
+
+def record_consent(
+    session: Session,
+    request: ConsentRequest,
+    *,
+    upn: str | None = None,
+    class_name: str | None = None,
+    year: str | None = None,
+    service_name: str | None = None,
+    category: str | None = None,
+    all_services: bool = False,
+    today: date | None = None,
+) -> list[Outcome]:
+    """Record a decision for one pupil or a class/year, for one service or every pupil service.
+
+    One pupil and one service: a refusal by the rules raises. Bulk: pupils and services
+    the rules exclude are skipped and listed, and the rest are recorded together.
+    """
+    request = request.checked(today or date.today())
+    if (upn is None) == (class_name is None and year is None):
+        raise InvalidInput("Name the pupils: give a UPN, or --class CLASS, or --year YEAR.")
+    if all_services == (service_name is not None):
+        raise InvalidInput("Name the service, or give --all-services (every pupil service).")
+    pupils = pupils_for(session, upn=upn, class_name=class_name, year=year)
+    if all_services:
+        services = [service for service in pupil_services(session) if service.status != "retired"]
+    else:
+        services = [get_service(session, service_name, category)]
+        _refuse_if_not_consent_based(services[0], request.decision)
+        refusal = _service_refusal(services[0]) if request.decision == OPT_IN else None
+        if refusal:
+            raise RuleRefused(f"Not recorded: {refusal}")
+    strict = upn is not None and not all_services
+    outcomes = []
+    for pupil in pupils:
+        for service in services:
+            if all_services and request.decision == OPT_IN:
+                selected = _is_selected(session, pupil, service)
+                if not ServiceRule.of(service).eligible(pupil.on_roll, pupil.year_group, selected=selected):
+                    continue  # --all-services means the services this pupil is eligible for
+            outcomes.append(apply_decision(session, pupil, service, request, strict=strict))
+    return outcomes
+
+
+def _is_selected(session: Session, pupil: Pupil, service: Service) -> bool:
+    standing = standings(session, pupil_ids=[pupil.id], service_ids=[service.id]).get((pupil.id, service.id))
+    return standing is not None and standing.selected

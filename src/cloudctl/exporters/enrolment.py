@@ -1,0 +1,82 @@
+"""The minimised enrolment export: only the children, and only the fields, a provider may receive.
+
+A pupil is exported when on roll, eligible for the service, and opted in with a
+consent that covers the data the service receives now. The columns are exactly
+the pupil fields the register's data categories allow, and nothing else.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from cloudctl.db.models import Pupil
+from cloudctl.domain.consent import OPTED_IN, ServiceRule, standings
+from cloudctl.domain.services import categories_of, get_service
+from cloudctl.errors import RuleRefused
+from cloudctl.vocab.data_categories import lookup
+
+# Column order of the export; "full_name" gives forename and surname.
+COLUMN_ORDER = ("upn", "forename", "surname", "surname_initial", "dob", "gender", "year_group", "class_name")
+
+
+def allowed_columns(categories: list[str]) -> list[str]:
+    fields: set[str] = set()
+    for name in categories:
+        category = lookup(name)
+        if category is None or category.pupil_field is None:
+            continue
+        if category.pupil_field == "full_name":
+            fields.update(("forename", "surname"))
+        else:
+            fields.add(category.pupil_field)
+    return [column for column in COLUMN_ORDER if column in fields]
+
+
+def _value(pupil: Pupil, column: str) -> str | None:
+    # Pupils are known by their preferred names at school and in the apps they use.
+    forename = pupil.preferred_forename or pupil.forename
+    surname = pupil.preferred_surname or pupil.surname
+    if column == "forename":
+        return forename
+    if column == "surname":
+        return surname
+    if column == "surname_initial":
+        return surname[:1].upper()
+    if column == "dob":
+        return pupil.dob.isoformat()
+    return getattr(pupil, column)
+
+
+def enrolment_export(
+    session: Session, service_name: str, category: str | None = None
+) -> tuple[list[str], list]:
+    """The columns and rows a provider may receive for this service."""
+    service = get_service(session, service_name, category)
+    if service.category != "pupil":
+        raise RuleRefused(
+            f"'{service.name}' is not a service for pupils or parents, so it has no enrolment export: "
+            "enrolment exports carry only children whose parents opted in."
+        )
+    if service.status != "approved":
+        raise RuleRefused(
+            f"'{service.name}' is {service.status.replace('-', ' ')}, not approved, so no pupil's data "
+            "may be sent to it. Record an approving risk assessment first (cloudctl assess record)."
+        )
+    columns = allowed_columns(categories_of(service))
+    if not columns:
+        raise RuleRefused(
+            f"The register lists no pupil fields that '{service.name}' receives "
+            f"({service.data_shared_text or 'no data shared'}), so there is nothing to export."
+        )
+    rule = ServiceRule.of(service)
+    pupils = session.exec(
+        select(Pupil)
+        .where(Pupil.on_roll)
+        .order_by(Pupil.class_name, Pupil.surname, Pupil.forename, Pupil.upn)
+    ).all()
+    latest = standings(session, service_ids=[service.id])
+    rows = []
+    for pupil in pupils:
+        if rule.status_for(pupil.on_roll, pupil.year_group, latest.get((pupil.id, service.id))) == OPTED_IN:
+            rows.append({column: _value(pupil, column) for column in columns})
+    return columns, rows
