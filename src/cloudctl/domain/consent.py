@@ -13,12 +13,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from cloudctl.db.fast_read import fetch_rows, placeholders
 from cloudctl.db.models import ConsentEvent, Pupil, Service, ServiceVersion
-from cloudctl.domain.services import categories_of, get_service, year_codes_of
+from cloudctl.domain.services import get_service, year_codes_of
 from cloudctl.errors import InvalidInput, NotFound, RuleRefused
 
 OPT_IN, OPT_OUT = "opt-in", "opt-out"
@@ -203,18 +205,55 @@ class ServiceRule:
     scope: str
     codes: frozenset[str]
     categories: frozenset[str]
+    # The year groups whose pupils on roll may be enrolled without being selected.
+    open_years: frozenset[str]
 
     @classmethod
     def of(cls, service: Service) -> ServiceRule:
-        return cls(
-            id=service.id,
-            name=service.name,
-            category=service.category,
-            status=service.status,
-            scope=service.year_scope,
-            codes=frozenset(year_codes_of(service)),
-            categories=_folded(categories_of(service)),
+        return cls.build(
+            service.id,
+            service.name,
+            service.category,
+            service.status,
+            service.year_scope,
+            service.year_codes,
+            service.data_categories,
         )
+
+    @classmethod
+    def build(
+        cls,
+        id_: int,
+        name: str,
+        category: str,
+        status: str,
+        scope: str,
+        codes_text: str,
+        categories_json: str,
+    ) -> ServiceRule:
+        codes = frozenset(code for code in codes_text.split(",") if code)
+        open_to_all = (category, status, scope) == ("pupil", "approved", "years")
+        return cls(
+            id=id_,
+            name=name,
+            category=category,
+            status=status,
+            scope=scope,
+            codes=codes,
+            categories=_folded(json.loads(categories_json)),
+            open_years=codes if open_to_all else frozenset(),
+        )
+
+    @classmethod
+    def for_pupil_services(cls, session: Session) -> list[ServiceRule]:
+        """Every pupil service not retired, in register order (read lean: reports call it every time)."""
+        rows = fetch_rows(
+            session,
+            "SELECT id, name, category, status, year_scope, year_codes, data_categories FROM service "
+            "WHERE category = ? AND status <> ? ORDER BY position, id",
+            ["pupil", "retired"],
+        )
+        return [cls.build(*row) for row in rows]
 
     def in_scope(self, year_group: str, *, selected: bool) -> bool:
         """Within the service's year groups, or selected for a selected-pupils-only service."""
@@ -236,13 +275,21 @@ class ServiceRule:
         return self.categories <= standing.told
 
     def status_for(self, on_roll: bool, year_group: str, standing: Standing | None) -> str:
-        if standing is not None and standing.decision == OPT_OUT:
-            return OPTED_OUT  # a withdrawal always shows, eligible or not
-        if not self.eligible(on_roll, year_group, selected=standing is not None and standing.selected):
-            return NOT_ELIGIBLE
         if standing is None:
-            return NO_RESPONSE
-        return OPTED_IN if self.covered_by(standing) else NEEDS_RENEWAL
+            return self.status_of(on_roll, year_group, None, False, frozenset())
+        return self.status_of(on_roll, year_group, standing.decision, standing.selected, standing.told)
+
+    def status_of(
+        self, on_roll: bool, year_group: str, decision: str | None, selected: bool, told: frozenset[str]
+    ) -> str:
+        """The pupil's standing with this service: the one place the rules of status live."""
+        if decision is None:
+            return NO_RESPONSE if on_roll and year_group in self.open_years else NOT_ELIGIBLE
+        if decision == OPT_OUT:
+            return OPTED_OUT  # a withdrawal always shows, eligible or not
+        if not self.eligible(on_roll, year_group, selected=selected):
+            return NOT_ELIGIBLE
+        return OPTED_IN if self.categories <= told else NEEDS_RENEWAL
 
 
 def status_for(service: Service, pupil: Pupil, standing: Standing | None) -> str:
@@ -304,12 +351,11 @@ def _pupil_refusal(service: Service, pupil: Pupil) -> str | None:
 # --- the latest event per pupil and service ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """A pupil's latest event for a service, with what the parent was told."""
 
     decision: str
-    effective_on: date
+    effective_on: str  # ISO date
     given_by: str | None
     selected: bool
     # The data categories the parent was told about, case-folded.
@@ -317,45 +363,60 @@ class Standing:
 
 
 def _versions(session: Session) -> dict[int, frozenset[str]]:
-    return {
-        version_id: _folded(json.loads(categories))
-        for version_id, categories in session.exec(select(ServiceVersion.id, ServiceVersion.data_categories))
-    }
+    rows = fetch_rows(session, "SELECT id, data_categories FROM service_version")
+    return {version_id: _folded(json.loads(categories)) for version_id, categories in rows}
 
 
 def standings(
     session: Session, *, pupil_ids: Sequence[int] | None = None, service_ids: Sequence[int] | None = None
-) -> dict[tuple[int, int], Standing]:
-    """The latest event for each (pupil, service) pair, read in index order.
+) -> Standings:
+    """The latest event (by effective date, then as recorded) for each (pupil, service) pair.
 
-    Reading events in (pupil, service, effective date, id) order and keeping the
-    last of each pair is one pass over the index, for a class or the whole school.
+    A class's events come through the (pupil, service, ...) index; a whole school's
+    from one scan of the table, which is faster than reading it in index order.
     """
-    query = select(
-        ConsentEvent.pupil_id,
-        ConsentEvent.service_id,
-        ConsentEvent.decision,
-        ConsentEvent.effective_on,
-        ConsentEvent.given_by,
-        ConsentEvent.selected,
-        ConsentEvent.service_version_id,
+    sql = (
+        "SELECT pupil_id, service_id, decision, effective_on, given_by, selected, service_version_id, id "
+        "FROM consent_event WHERE 1 = 1"
     )
-    if pupil_ids is not None:
-        query = query.where(ConsentEvent.pupil_id.in_(pupil_ids))
-    if service_ids is not None:
-        query = query.where(ConsentEvent.service_id.in_(service_ids))
-    query = query.order_by(
-        ConsentEvent.pupil_id, ConsentEvent.service_id, ConsentEvent.effective_on, ConsentEvent.id
-    )
-    versions = _versions(session)
+    params: list[int] = []
+    for name, ids in (("pupil_id", pupil_ids), ("service_id", service_ids)):
+        if ids is not None:
+            sql += f" AND {name} IN ({placeholders(len(ids))})"
+            params += ids
+    last: dict[tuple[int, int], tuple] = {}
     selected_pairs: set[tuple[int, int]] = set()
-    latest: dict[tuple[int, int], Standing] = {}
-    for pupil_id, service_id, decision, effective_on, given_by, selected, version_id in session.exec(query):
-        key = (pupil_id, service_id)
-        if selected:
+    for row in fetch_rows(session, sql, params):
+        key = (row[0], row[1])
+        held = last.get(key)
+        if held is None or (row[3], row[7]) > (held[3], held[7]):
+            last[key] = row
+        if row[5]:
             selected_pairs.add(key)
-        latest[key] = Standing(decision, effective_on, given_by, key in selected_pairs, versions[version_id])
-    return latest
+    return Standings(last, selected_pairs, _versions(session))
+
+
+class Standings:
+    """The latest event per (pupil id, service id), kept as raw rows: a whole school's report reads
+    hundreds of thousands, so a Standing is built only when one is asked for."""
+
+    def __init__(self, last: dict, selected_pairs: set, versions: dict[int, frozenset[str]]) -> None:
+        self._last = last
+        self._selected = selected_pairs
+        self._versions = versions
+
+    def get(self, key: tuple[int, int]) -> Standing | None:
+        row = self._last.get(key)
+        if row is None:
+            return None
+        return Standing(row[2], str(row[3]), row[4], key in self._selected, self._versions[row[6]])
+
+    def status(self, rule: ServiceRule, on_roll: bool, year_group: str, pupil_id: int) -> str:
+        key = (pupil_id, rule.id)
+        row = self._last.get(key)
+        if row is None:
+            return rule.status_of(on_roll, year_group, None, False, frozenset())
+        return rule.status_of(on_roll, year_group, row[2], key in self._selected, self._versions[row[6]])
 
 
 # --- recording ---------------------------------------------------------------------------------
@@ -416,10 +477,10 @@ def apply_decision(
     )
     session.flush()
     detail = "opted in" if request.decision == OPT_IN else "opted out"
-    if standing is not None and standing.effective_on > request.effective_on:
+    if standing is not None and standing.effective_on > request.effective_on.isoformat():
         detail += (
             f" (dated {request.effective_on.isoformat()}, before the {standing.decision} of "
-            f"{standing.effective_on.isoformat()}, which still stands)"
+            f"{standing.effective_on}, which still stands)"
         )
     return Outcome(pupil.upn, name, service.name, "recorded", detail)
 

@@ -57,7 +57,7 @@ def consent_status(session: Session, upn: str) -> list[dict]:
                 "service": service.name,
                 "service_status": service.status,
                 "status": status_for(service, pupil, standing),
-                "since": standing.effective_on.isoformat() if standing else None,
+                "since": standing.effective_on if standing else None,
                 "given_by": standing.given_by if standing else None,
             }
         )

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from cloudctl.db.models import Pupil
+from cloudctl.db.fast_read import fetch_rows
 from cloudctl.domain.consent import (
     NEEDS_RENEWAL,
     NO_RESPONSE,
     OPTED_OUT,
     STATUSES,
     ServiceRule,
-    pupil_services,
     standings,
 )
+from cloudctl.domain.lookup import suggestion
 from cloudctl.domain.services import get_service
 from cloudctl.errors import NotFound
 
@@ -35,22 +34,48 @@ class ConsentMatrix:
     totals: list[dict]
 
 
-def _pupils(session: Session, class_name: str | None):
-    query = select(
-        Pupil.id,
-        Pupil.upn,
-        Pupil.forename,
-        Pupil.surname,
-        Pupil.preferred_forename,
-        Pupil.preferred_surname,
-        Pupil.class_name,
-        Pupil.year_group,
-    ).where(Pupil.on_roll)
-    if class_name is not None:
-        query = query.where(func.lower(Pupil.class_name) == class_name.strip().lower())
-    pupils = session.exec(query.order_by(Pupil.class_name, Pupil.surname, Pupil.forename, Pupil.upn)).all()
-    if class_name is not None and not pupils:
-        raise NotFound(f"No pupil on roll is in class {class_name}. See the classes: cloudctl pupil list")
+_PUPIL_COLUMNS = "id, upn, forename, surname, preferred_forename, preferred_surname, class_name, year_group"
+
+
+@dataclass(frozen=True)
+class _Pupil:
+    id: int
+    upn: str
+    forename: str
+    surname: str
+    class_name: str | None
+    year_group: str
+
+
+def resolve_class_name(session: Session, class_name: str) -> str:
+    """The class as the MIS spells it, matched without regard to case."""
+    rows = fetch_rows(session, "SELECT DISTINCT class_name FROM pupil WHERE on_roll = ?", [True])
+    names = {name for (name,) in rows if name}
+    wanted = " ".join(class_name.split()).casefold()
+    matches = [name for name in names if name.casefold() == wanted]
+    if len(matches) == 1:
+        return matches[0]
+    raise NotFound(
+        f"No pupil on roll is in class {class_name}.{suggestion(class_name, names)} "
+        "See the classes with: cloudctl pupil list"
+    )
+
+
+def _pupils(session: Session, class_name: str | None) -> list[_Pupil]:
+    sql = f"SELECT {_PUPIL_COLUMNS} FROM pupil WHERE on_roll = ?"
+    if class_name is None:
+        rows = fetch_rows(session, sql, [True])
+    else:
+        # The exact spelling uses the class index; only a miss pays for matching without case.
+        sql += " AND class_name = ?"
+        rows = fetch_rows(session, sql, [True, " ".join(class_name.split())])
+        if not rows:
+            rows = fetch_rows(session, sql, [True, resolve_class_name(session, class_name)])
+    pupils = [
+        _Pupil(id_, upn, preferred_forename or forename, preferred_surname or surname, class_, year)
+        for id_, upn, forename, surname, preferred_forename, preferred_surname, class_, year in rows
+    ]
+    pupils.sort(key=lambda pupil: (pupil.class_name or "", pupil.surname, pupil.forename, pupil.upn))
     return pupils
 
 
@@ -58,7 +83,7 @@ def _rules(session: Session, service_name: str | None) -> list[ServiceRule]:
     if service_name is not None:
         service = get_service(session, service_name, "pupil")
         return [ServiceRule.of(service)]
-    return [ServiceRule.of(service) for service in pupil_services(session) if service.status != "retired"]
+    return ServiceRule.for_pupil_services(session)
 
 
 def _standings_for(session: Session, pupils, rules: list[ServiceRule]):
@@ -77,14 +102,14 @@ def consent_matrix(session: Session, *, class_name: str | None = None, service_n
     for pupil in pupils:
         consent = {}
         for rule in rules:
-            status = rule.status_for(True, pupil.year_group, latest.get((pupil.id, rule.id)))
+            status = latest.status(rule, True, pupil.year_group, pupil.id)
             consent[rule.name] = status
             counts[rule.name][status] += 1
         rows.append(
             {
                 "upn": pupil.upn,
-                "forename": pupil.preferred_forename or pupil.forename,
-                "surname": pupil.preferred_surname or pupil.surname,
+                "forename": pupil.forename,
+                "surname": pupil.surname,
                 "class_name": pupil.class_name,
                 "year_group": pupil.year_group,
                 "consent": consent,
@@ -116,8 +141,8 @@ def offline_alternatives(session: Session, *, class_name: str | None = None) -> 
                         "service": rule.name,
                         "class_name": pupil.class_name,
                         "upn": pupil.upn,
-                        "forename": pupil.preferred_forename or pupil.forename,
-                        "surname": pupil.preferred_surname or pupil.surname,
+                        "forename": pupil.forename,
+                        "surname": pupil.surname,
                         "status": status,
                     }
                 )

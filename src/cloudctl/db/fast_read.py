@@ -1,0 +1,30 @@
+"""Plain SQL reads for the few hot paths that read hundreds of thousands of rows.
+
+The consent reports read every event of a school. Through SQLAlchemy each row would
+be wrapped and type-converted, which costs more than the query itself, so these
+reads go straight to the driver's cursor, inside the session's own transaction.
+The SQL is written with `?` placeholders and works on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+
+def placeholders(count: int) -> str:
+    """'?, ?, ?' for an IN list; at least one, so an empty list matches nothing."""
+    return ", ".join(["?"] * count) if count else "NULL"
+
+
+def fetch_rows(session: Session, sql: str, params: Sequence = ()) -> list[tuple]:
+    connection = session.connection()
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
