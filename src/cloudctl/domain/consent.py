@@ -279,6 +279,10 @@ class ServiceRule:
             return self.status_of(on_roll, year_group, None, False, frozenset())
         return self.status_of(on_roll, year_group, standing.decision, standing.selected, standing.told)
 
+    def default_status(self, year_group: str) -> str:
+        """The status of a pupil on roll with no event for this service."""
+        return self.status_of(True, year_group, None, False, frozenset())
+
     def status_of(
         self, on_roll: bool, year_group: str, decision: str | None, selected: bool, told: frozenset[str]
     ) -> str:
@@ -389,7 +393,8 @@ def standings(
     for row in fetch_rows(session, sql, params):
         key = (row[0], row[1])
         held = last.get(key)
-        if held is None or (row[3], row[7]) > (held[3], held[7]):
+        # The latest by effective date, then by id (the order recorded).
+        if held is None or row[3] > held[3] or (row[3] == held[3] and row[7] > held[7]):
             last[key] = row
         if row[5]:
             selected_pairs.add(key)
@@ -411,12 +416,32 @@ class Standings:
             return None
         return Standing(row[2], str(row[3]), row[4], key in self._selected, self._versions[row[6]])
 
-    def status(self, rule: ServiceRule, on_roll: bool, year_group: str, pupil_id: int) -> str:
-        key = (pupil_id, rule.id)
-        row = self._last.get(key)
-        if row is None:
-            return rule.status_of(on_roll, year_group, None, False, frozenset())
-        return rule.status_of(on_roll, year_group, row[2], key in self._selected, self._versions[row[6]])
+    def event_statuses(
+        self, rules: Sequence[ServiceRule], year_of: dict[int, str]
+    ) -> list[tuple[int, str, str]]:
+        """(pupil id, service name, status) for every pair with an event, for the pupils in year_of.
+
+        A status depends only on the rule, the year group, the decision, selection and the version
+        told, which take few values, so each combination is worked out once and then looked up.
+        """
+        rule_of = {rule.id: rule for rule in rules}
+        versions, selected_pairs = self._versions, self._selected
+        known: dict[tuple, str] = {}
+        statuses = []
+        for key, row in self._last.items():
+            rule = rule_of.get(key[1])
+            year_group = year_of.get(key[0])
+            if rule is None or year_group is None:
+                continue
+            # Only services for selected pupils care whether the pupil was selected.
+            selected = rule.scope == "selected" and key in selected_pairs
+            combination = (key[1], year_group, row[2], selected, row[6])
+            status = known.get(combination)
+            if status is None:
+                status = rule.status_of(True, year_group, row[2], selected, versions[row[6]])
+                known[combination] = status
+            statuses.append((key[0], rule.name, status))
+        return statuses
 
 
 # --- recording ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ one class costs in proportion to the class, not the school.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -97,27 +98,34 @@ def consent_matrix(session: Session, *, class_name: str | None = None, service_n
     pupils = _pupils(session, class_name)
     rules = _rules(session, service_name)
     latest = _standings_for(session, pupils, rules)
-    counts = {rule.name: dict.fromkeys(STATUSES, 0) for rule in rules}
-    rows = []
+    # Most cells have no event: their status follows from the year group alone. Start every pupil
+    # from those, then apply the pupils' events; a whole school is a million cells.
+    defaults: dict[str, dict[str, str]] = {}
     for pupil in pupils:
-        consent = {}
-        for rule in rules:
-            status = latest.status(rule, True, pupil.year_group, pupil.id)
-            consent[rule.name] = status
-            counts[rule.name][status] += 1
-        rows.append(
-            {
-                "upn": pupil.upn,
-                "forename": pupil.forename,
-                "surname": pupil.surname,
-                "class_name": pupil.class_name,
-                "year_group": pupil.year_group,
-                "consent": consent,
-            }
-        )
+        if pupil.year_group not in defaults:
+            defaults[pupil.year_group] = {rule.name: rule.default_status(pupil.year_group) for rule in rules}
+    consent_of = {pupil.id: dict(defaults[pupil.year_group]) for pupil in pupils}
+    year_of = {pupil.id: pupil.year_group for pupil in pupils}
+    for pupil_id, service, status in latest.event_statuses(rules, year_of):
+        consent_of[pupil_id][service] = status
+    rows = [
+        {
+            "upn": pupil.upn,
+            "forename": pupil.forename,
+            "surname": pupil.surname,
+            "class_name": pupil.class_name,
+            "year_group": pupil.year_group,
+            "consent": consent_of[pupil.id],
+        }
+        for pupil in pupils
+    ]
+    counts = Counter((name, status) for consent in consent_of.values() for name, status in consent.items())
     totals = [
-        {"service": name, **{status.replace("-", "_"): count for status, count in by_status.items()}}
-        for name, by_status in counts.items()
+        {
+            "service": rule.name,
+            **{status.replace("-", "_"): counts[(rule.name, status)] for status in STATUSES},
+        }
+        for rule in rules
     ]
     return ConsentMatrix([rule.name for rule in rules], rows, totals)
 
