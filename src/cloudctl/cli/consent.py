@@ -229,3 +229,40 @@ def consent_form(
         html = render_consent_forms(session, pages)
     write_private_text(out, html)
     say(f"Wrote {len(pages)} consent form(s) to {out}. Open it in a browser and print it.")
+
+
+@app.command("import")
+def consent_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="A CSV of returned forms: UPN, Service, Decision, Given by, Date, Method.")
+    ],
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="The file's encoding, if not detected.")
+    ] = None,
+    recorded_by: RecordedByOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and show what would be recorded.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Record a batch of returned consent forms, all or nothing."""
+    from cloudctl.domain.consent import import_consent_returns
+
+    with database(ctx).write() as session:
+        outcomes = import_consent_returns(session, file, encoding=encoding, recorded_by=recorded_by)
+        if dry_run:
+            session.rollback()
+    rows = [outcome.record() for outcome in outcomes]
+    render(
+        rows,
+        fmt,
+        columns=OUTCOME_COLUMNS,
+        title=f"Consent forms from {file.name}",
+        empty="The file has no rows.",
+    )
+    recorded = sum(1 for row in rows if row["action"] == "recorded")
+    if dry_run:
+        say(f"Dry run: {recorded} decision(s) would be recorded; nothing was written.")
+    else:
+        say(f"Recorded {recorded} decision(s) from {file.name}; {len(rows) - recorded} already stood.")

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import func
@@ -580,3 +581,53 @@ def record_consent(
 def _is_selected(session: Session, pupil: Pupil, service: Service) -> bool:
     standing = standings(session, pupil_ids=[pupil.id], service_ids=[service.id]).get((pupil.id, service.id))
     return standing is not None and standing.selected
+
+
+def import_consent_returns(
+    session: Session,
+    path,
+    *,
+    encoding: str | None = None,
+    recorded_by: str | None = None,
+    today: date | None = None,
+) -> list[Outcome]:
+    """Apply a CSV of returned forms, all or nothing: any invalid or refused row means nothing is recorded."""
+    from cloudctl.errors import CloudctlError, ImportRejected, Problem
+    from cloudctl.importers.consent_returns import read_consent_returns
+    from cloudctl.vocab.dates import parse_date
+
+    today = today or date.today()
+    problems: list[Problem] = []
+    outcomes: list[Outcome] = []
+    for row in read_consent_returns(path, encoding):
+        values = row.values
+        column = "UPN"
+        try:
+            column = "Decision"
+            decision = parse_decision(values["decision"])
+            column = "Date"
+            when = parse_date(values["date"], what="date") if values.get("date") else today
+            column = "Method"
+            method = parse_method(values.get("method") or "form")
+            column = ""  # what checked() refuses (no --by, a future date) its message names
+            request = ConsentRequest(
+                decision=decision,
+                effective_on=when,
+                method=method,
+                given_by=values.get("given_by"),
+                relationship=values.get("relationship"),
+                recorded_by=recorded_by,
+                note=values.get("note"),
+            ).checked(today)
+            column = "UPN"
+            pupil = get_pupil(session, values["upn"])
+            column = "Service"
+            service = get_service(session, values["service"], values.get("category") or None)
+            column = ""
+            outcomes.append(apply_decision(session, pupil, service, request, strict=True))
+        except CloudctlError as error:
+            cell = values.get(column.lower().replace(" ", "_"), "") if column else ""
+            problems.append(Problem(row.line, column, cell, error.message))
+    if problems:
+        raise ImportRejected(f"{Path(path).name}", problems)
+    return outcomes
