@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -16,6 +19,14 @@ from cloudctl.db.schema_version import HEAD_REVISION
 from cloudctl.errors import DatabaseUnavailable
 
 BUSY_TIMEOUT_MS = 30_000
+# How long a PostgreSQL connection attempt may take before we say the server cannot be reached.
+CONNECT_TIMEOUT_S = 10
+# The key of the advisory lock that PostgreSQL writers take, like SQLite's write lock ("cloudctl" in hex).
+WRITE_LOCK_KEY = 0x636C6F756463746C
+# SQLSTATEs that mean "this transaction lost a race: run it again": serialization failure, deadlock.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+T = TypeVar("T")
 
 
 def create_private_file(path: Path) -> None:
@@ -47,21 +58,61 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def begin(connection):  # type: ignore[no-untyped-def]
+        # Writers queue on one lock per database, as they do on SQLite's write lock, so every write
+        # transaction sees the ones before it (a check such as "not already opted in" cannot race)
+        # and PostgreSQL never has to abort one with a serialization failure or a deadlock.
+        # The lock is released at COMMIT or ROLLBACK; readers never wait for it.
+        if connection.get_execution_options().get("cloudctl_write"):
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
 def make_engine(location: DatabaseLocation) -> Engine:
     if location.is_sqlite:
-        assert location.path is not None
+        if location.path is None:
+            raise DatabaseUnavailable(
+                "cloudctl keeps an SQLite database in a file: give its path, e.g. sqlite:///path/to/cloudctl.db."
+            )
         create_private_file(location.path)
         engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
     try:
-        return create_engine(location.url, pool_pre_ping=True)
-    except Exception as error:  # a malformed URL or a missing driver
-        raise DatabaseUnavailable(
-            f"cloudctl cannot use the database URL '{location.describe()}': {error}. "
-            "Check CLOUDCTL_DATABASE_URL, e.g. postgresql+psycopg://user:password@host:5432/cloudctl "
-            "(PostgreSQL needs: pip install 'cloudctl[postgres]')."
-        ) from error
+        from sqlalchemy.engine import make_url
+
+        url = make_url(location.url)
+        connect_args = {}
+        if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except Exception as error:  # a malformed URL, an unknown database or a missing driver
+        raise DatabaseUnavailable(describe_url_error(location, error)) from error
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+    return engine
+
+
+def describe_url_error(location: DatabaseLocation, error: Exception) -> str:
+    """Why a database URL cannot be used, without echoing it (it may hold a password)."""
+    example = "postgresql+psycopg://user:password@host:5432/cloudctl"
+    if isinstance(error, ModuleNotFoundError) and "psycopg" in str(error):
+        return (
+            "cloudctl needs the PostgreSQL driver to use a PostgreSQL database, and it is not installed. "
+            "Install it with: pip install 'cloudctl[postgres]'"
+        )
+    if isinstance(error, ModuleNotFoundError) or type(error).__name__ == "NoSuchModuleError":
+        scheme = location.url.partition("://")[0] or location.url
+        return (
+            f"cloudctl works with SQLite and PostgreSQL databases only, not '{scheme}'. "
+            f"Set CLOUDCTL_DATABASE_URL to a PostgreSQL URL such as {example}, or to sqlite:///path/to/file.db."
+        )
+    return (
+        "The database URL given is not a valid URL (check the host, the port and any "
+        f"special characters in the password, which must be %-encoded). It should look like {example}."
+    )
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -87,9 +138,18 @@ class Database:
         with Session(self.engine) as session:
             yield session
 
+    @property
+    def backend(self) -> str:
+        """The database's kind: "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose work is committed as one transaction, or not at all."""
+        """A session whose work is committed as one transaction, or not at all.
+
+        Writers queue: SQLite's BEGIN IMMEDIATE, a PostgreSQL advisory lock. A writer
+        waits up to BUSY_TIMEOUT_MS for the one before it.
+        """
         with Session(self._write_engine) as session:
             try:
                 yield session
@@ -97,6 +157,25 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def retrying(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run `work(session)` in one write transaction, again if the database asks for it.
+
+        PostgreSQL may abort a transaction that lost a race (a serialization failure
+        or a deadlock, which cloudctl's own writers avoid by queueing, but another
+        program writing to the same server can cause). `work` must only touch the
+        database, so that running it again is safe; its result is returned.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return work(session)
+            except DBAPIError as error:
+                if attempt == attempts or not is_retryable(error):
+                    raise
+            # Back off a little, with jitter, so the racing writers do not collide again.
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -112,6 +191,14 @@ def open_database(location: DatabaseLocation, *, migrate: bool = True) -> Databa
         raise DatabaseUnavailable(describe_connection_error(location, error)) from error
 
 
+def is_retryable(error: BaseException) -> bool:
+    """True when the database aborted a transaction only because it raced another: running it again is safe.
+
+    A failed connection is not retryable here: it carries no SQLSTATE.
+    """
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
 def bring_up_to_date(location: DatabaseLocation, engine: Engine) -> None:
     revision = current_revision(engine)
     if revision == HEAD_REVISION:
@@ -125,7 +212,18 @@ def bring_up_to_date(location: DatabaseLocation, engine: Engine) -> None:
         )
     if revision is not None and location.path is not None:
         backup_sqlite(engine, backup_path_for(location.path, revision))
-    upgrade_to_head(engine)
+    try:
+        upgrade_to_head(engine)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != "42501":
+            raise
+        # A trust may give staff a role that can read and write rows but not change tables.
+        raise DatabaseUnavailable(
+            f"The database {location.describe()} needs its tables set up or upgraded to schema revision "
+            f"{HEAD_REVISION} for this version of cloudctl, and its user may not change tables. Ask the "
+            "database's administrator to run any cloudctl command once as the database's owner "
+            "(see docs/postgresql.md)."
+        ) from error
 
 
 def backup_path_for(path: Path, revision: str) -> Path:
@@ -154,20 +252,69 @@ def backup_sqlite(engine: Engine, target: Path) -> Path:
 
 
 def describe_connection_error(location: DatabaseLocation, error: Exception) -> str:
-    detail = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error).strip() else ""
+    """One plain sentence for a database that cannot be reached or used, from the driver's message.
+
+    The server's own wording is matched because a failed connection carries no SQLSTATE.
+    Specific refusals come first: psycopg words every one of them "connection failed: ...".
+    """
+    orig = getattr(error, "orig", error)
+    lines = str(orig).strip().splitlines()
+    detail = lines[0] if lines else ""
     lowered = detail.lower()
+    sqlstate = getattr(orig, "sqlstate", None)
     where = location.describe()
-    if "password authentication failed" in lowered:
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
         return (
-            f"The database server refused the user name or password in {where}. Check CLOUDCTL_DATABASE_URL."
+            f"The database server refused the user name or password in {where}. "
+            "Check CLOUDCTL_DATABASE_URL (a password with special characters must be %-encoded)."
         )
-    if "connection refused" in lowered or "could not connect" in lowered or "connection failed" in lowered:
+    if "role" in lowered and "does not exist" in lowered:
+        return (
+            f"The database server has no user of the name given in {where}. "
+            "Check the user name in CLOUDCTL_DATABASE_URL, or ask the server's administrator to create it."
+        )
+    if "database" in lowered and "does not exist" in lowered:
+        return (
+            f"The database named in {where} does not exist on the server. "
+            "Create it first (see docs/postgresql.md), or check its name in CLOUDCTL_DATABASE_URL."
+        )
+    if "no pg_hba.conf entry" in lowered or "not permitted to log in" in lowered:
+        return (
+            f"The database server does not let this user connect from this computer ({where}). "
+            "Ask the server's administrator to allow it (pg_hba.conf and the role's LOGIN)."
+        )
+    if sqlstate == "42501" or "permission denied" in lowered:
+        return (
+            f"The database user in {where} is not allowed to do that: {detail}. "
+            "Ask the server's administrator to grant the privileges in docs/postgresql.md."
+        )
+    if sqlstate == "55P03" or "lock timeout" in lowered:
+        return f"The database {where} is busy with another cloudctl command. Try again in a moment."
+    if "failed to resolve host" in lowered or "could not translate host name" in lowered:
+        return (
+            f"cloudctl cannot find the database server named in {where}. Check the host name in "
+            "CLOUDCTL_DATABASE_URL and this computer's network connection."
+        )
+    if "timeout expired" in lowered or "connection timed out" in lowered:
+        return (
+            f"The database server for {where} did not answer in time. Check the host and port, "
+            "that the server is up, and that no firewall is in the way."
+        )
+    if (
+        "connection refused" in lowered
+        or "could not connect" in lowered
+        or "connection failed" in lowered
+        or "no such file or directory" in lowered
+    ):
         return (
             f"cloudctl cannot reach the database server for {where}: it is not running or not listening "
             "there. Check the host and port, and that the server is up."
         )
-    if "does not exist" in lowered and "database" in lowered:
-        return f"The database named in {where} does not exist on the server. Create it first (createdb)."
+    if "server closed the connection" in lowered or "terminating connection" in lowered:
+        return (
+            f"The connection to the database server for {where} was lost, so the command stopped and "
+            "nothing more was written. Check that the server is up, then run the command again."
+        )
     if "unable to open database file" in lowered:
         return (
             f"cloudctl cannot open the database file {where}. Check that the folder exists and is writable."
@@ -178,4 +325,6 @@ def describe_connection_error(location: DatabaseLocation, error: Exception) -> s
         )
     if "database is locked" in lowered:
         return f"The database {where} is busy with another cloudctl command. Try again in a moment."
+    if "readonly database" in lowered or "read-only" in lowered:
+        return f"cloudctl cannot write to the database {where}: it is read-only. Check its permissions."
     return f"cloudctl could not use the database {where}: {detail}"

@@ -43,13 +43,31 @@ def resolve_location(db_option: str | None = None) -> DatabaseLocation:
         return sqlite_location(Path(db_option))
     url = os.environ.get("CLOUDCTL_DATABASE_URL", "").strip()
     if url:
-        if url.startswith("sqlite:///"):
-            return sqlite_location(Path(url.removeprefix("sqlite:///")))
-        return DatabaseLocation(url=url, path=None)
+        return location_from_url(url)
     env_path = os.environ.get("CLOUDCTL_DB", "").strip()
     if env_path:
         return sqlite_location(Path(env_path))
     return sqlite_location(default_path())
+
+
+def location_from_url(url: str) -> DatabaseLocation:
+    if url.startswith("sqlite:///"):
+        return sqlite_location(Path(url.removeprefix("sqlite:///")))
+    return DatabaseLocation(url=with_postgres_driver(url), path=None)
+
+
+def location_from_url_or_path(text: str) -> DatabaseLocation:
+    """A database URL, or a plain path to an SQLite file (as `db copy --to` takes)."""
+    text = text.strip()
+    return location_from_url(text) if "://" in text else sqlite_location(Path(text))
+
+
+def with_postgres_driver(url: str) -> str:
+    """postgres:// and postgresql:// (as psql and libpq write them) use psycopg 3, cloudctl's driver."""
+    scheme, sep, rest = url.partition("://")
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg{sep}{rest}"
+    return url
 
 
 def redact_url(url: str) -> str:

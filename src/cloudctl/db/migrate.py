@@ -47,6 +47,9 @@ def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
 
 def upgrade(engine: Engine, revision: str) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    # A write transaction takes the write lock first (BEGIN IMMEDIATE, or PostgreSQL's advisory
+    # lock), so when several people start an upgraded cloudctl at once one migrates and the
+    # others wait, then find the schema already current and do nothing.
+    with engine.execution_options(cloudctl_write=True).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

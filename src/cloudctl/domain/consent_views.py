@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from cloudctl.db.models import ConsentEvent, Provider, Service, ServiceVersion
 from cloudctl.domain.consent import OPTED_IN, get_pupil, pupil_services, standings, status_for
-from cloudctl.domain.services import categories_of, get_service
+from cloudctl.domain.services import categories_of, get_service, year_codes_of
 
 
 def consent_history(session: Session, upn: str, service_name: str | None = None) -> list[dict]:
@@ -65,8 +65,8 @@ def consent_status(session: Session, upn: str) -> list[dict]:
 
 
 def services_holding_data(session: Session, upn: str) -> list[dict]:
-    """Every service that holds this pupil's data now: management services always, pupil services while
-    opted in. This is the subject-access view of where a child's data goes."""
+    """Every service that holds this pupil's data now: the school-management and statutory services in use,
+    and pupil services while opted in. This is the subject-access view of where a child's data goes."""
     pupil = get_pupil(session, upn)
     latest = standings(session, pupil_ids=[pupil.id])
     rows = []
@@ -77,9 +77,16 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
         .order_by(Service.category, Service.position)
     )
     for service, provider in session.exec(query):
-        if service.category == "management":
-            holds = pupil.on_roll and service.year_scope != "none"
-            basis = "needed to run the school"
+        if service.category in ("management", "statutory"):
+            basis = "needed to run the school" if service.category == "management" else "legal obligation"
+            in_years = service.year_scope == "years" and pupil.year_group in year_codes_of(service)
+            if service.year_scope == "selected":
+                basis += " (only if the pupil takes part)"
+            holds = (
+                pupil.on_roll
+                and service.status == "approved"
+                and (in_years or service.year_scope == "selected")
+            )
         elif service.category == "pupil":
             status = status_for(service, pupil, latest.get((pupil.id, service.id)))
             holds = status == OPTED_IN
