@@ -1,0 +1,792 @@
+"""Reading class lists exported from a school's MIS (SIMS, Arbor, Bromcom, Wonde and others) as CSV.
+
+Each school builds its own report in its MIS, so nothing about the file is assumed: columns are found by
+name through aliases (case, spaces and punctuation ignored) in any order, the delimiter is sniffed from the
+heading row, and the encoding is detected (UTF-8, UTF-8 or UTF-16 with a byte-order mark, else Windows-1252,
+which is what Excel writes for "CSV (Comma delimited)").
+
+The file is streamed: rows are checked and handed on one at a time, so a trust's million-row file does not
+have to fit in memory. Problems are collected with the line number an editor shows, the column as the file
+names it and the value of the offending cell only (never the rest of the row: it is a child's data). Pure:
+nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import NamedTuple
+
+from cloudctl.errors import ImportRejected, InvalidInput, Problem
+from cloudctl.vocab.dates import parse_date
+from cloudctl.vocab.upn import ALPHABET, check_upn
+from cloudctl.vocab.year_groups import parse_year_code
+
+YOUNGEST = 2
+OLDEST = 19
+LONGEST_NAME = 100
+# How many rows from the top may be a report's title lines before the heading row.
+HEADING_SEARCH_ROWS = 10
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    label: str  # how messages name the column when the file has none
+    aliases: tuple[str, ...]  # as people write them, most specific first
+    required: bool = False
+
+
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("upn", "UPN", ("UPN", "Unique Pupil Number", "Pupil UPN", "Student UPN"), required=True),
+    # Legal names first: when a file has both "Legal Forename" and "Forename" (Wonde does), the legal one
+    # is the forename and the other is what the pupil is known by.
+    ColumnSpec(
+        "surname",
+        "Surname",
+        ("Legal Surname", "Legal Last Name", "Surname", "Last Name", "Family Name"),
+        required=True,
+    ),
+    ColumnSpec(
+        "forename",
+        "Forename",
+        ("Legal Forename", "Legal First Name", "Forename", "First Name", "Given Name"),
+        required=True,
+    ),
+    ColumnSpec("surname_forename", "Surname Forename", ("Surname Forename", "Legal Surname Forename")),
+    ColumnSpec(
+        "preferred_forename",
+        "Preferred Forename",
+        ("Preferred Forename", "Preferred First Name", "Preferred Name", "Known As"),
+    ),
+    ColumnSpec("preferred_surname", "Preferred Surname", ("Preferred Surname", "Preferred Last Name")),
+    ColumnSpec("dob", "DOB", ("DOB", "Date of Birth", "Birth Date", "Birthdate"), required=True),
+    ColumnSpec("gender", "Gender", ("Gender", "Sex")),
+    ColumnSpec(
+        "year_group",
+        "Year",
+        ("Year", "Year Group", "NC Year", "Year Taught In", "National Curriculum Year", "Curriculum Year"),
+        required=True,
+    ),
+    ColumnSpec(
+        "class_name",
+        "Class",
+        (
+            "Reg Group",
+            "Registration Group",
+            "Form",
+            "Form Group",
+            "Tutor Group",
+            "Class",
+            "Class Name",
+            "Registration Form",
+            "Reg Form",
+        ),
+    ),
+    ColumnSpec("admission_number", "Adno", ("Adno", "Admission Number", "Admission No", "Adm No")),
+)
+SPECS = {spec.key: spec for spec in COLUMNS}
+OPTIONAL_FIELDS = ("preferred_forename", "preferred_surname", "gender", "class_name", "admission_number")
+
+
+class PupilRow(NamedTuple):
+    """One valid row of a class list, with values in the form the database stores."""
+
+    line: int
+    upn: str
+    upn_temporary: bool
+    forename: str
+    surname: str
+    preferred_forename: str | None
+    preferred_surname: str | None
+    dob: date
+    gender: str | None
+    year_group: str
+    class_name: str | None
+    admission_number: str | None
+
+
+def normalise_heading(text: str) -> str:
+    """ "Date of Birth (dd/mm/yyyy)", "date_of_birth" and "DATE OF BIRTH" all become "dateofbirth"."""
+    text = re.sub(r"\([^)]*\)", "", text)
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def aliases_text(spec: ColumnSpec) -> str:
+    return ", ".join(f'"{alias}"' for alias in spec.aliases)
+
+
+@dataclass
+class ProblemLog:
+    """The first problems found, in file order, and how many there were in all."""
+
+    keep: int = ImportRejected.SHOWN
+    shown: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, line: int, column: str, value: str, message: str) -> None:
+        self.total += 1
+        if len(self.shown) < self.keep:
+            # Only the offending cell is echoed, and not at any length: a run-on cell may hold a whole row.
+            value = value.strip()
+            self.shown.append(
+                Problem(line, column, value if len(value) <= 40 else value[:37] + "...", message)
+            )
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def rejection(self, what: str) -> ImportRejected:
+        return ImportRejected(what, self.shown, total=self.total)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The heading row: where it is and which cell holds which field."""
+
+    line: int
+    cells: list[str]
+    positions: dict[str, int]  # field key -> cell index
+
+    def column(self, key: str) -> str:
+        return self.cells[self.positions[key]].strip()
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig or utf-16 from a byte-order mark; utf-8 when every byte decodes as UTF-8; else cp1252."""
+    with path.open("rb") as handle:
+        start = handle.read(4)
+        if start.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def describe_encoding(encoding: str) -> str:
+    name = codecs.lookup(encoding).name
+    return {
+        "utf-8": "UTF-8",
+        "utf-8-sig": "UTF-8 (with a byte-order mark)",
+        "utf-16": "UTF-16",
+        "cp1252": "Windows-1252",
+    }.get(name, encoding)
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter used most often in the heading line (outside quotes); a comma when there is none."""
+    outside = re.sub(r'"[^"]*"', "", line)
+    counts = {delimiter: outside.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _looks_like_workbook(start: bytes) -> bool:
+    # .xlsx is a zip file; .xls an OLE2 compound file.
+    return start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+
+
+def match_heading(cells: list[str]) -> dict[str, int]:
+    """Which cell holds which field, by alias. The first matching cell wins; extra columns are ignored."""
+    names = [normalise_heading(cell) for cell in cells]
+    positions: dict[str, int] = {}
+    used: set[int] = set()
+    by_alias: dict[str, tuple[str, int]] = {}  # for the legal/plain name rule below
+    for spec in COLUMNS:
+        for rank, alias in enumerate(spec.aliases):
+            wanted = normalise_heading(alias)
+            hit = next(
+                (index for index, name in enumerate(names) if name == wanted and index not in used), None
+            )
+            if hit is not None:
+                positions[spec.key] = hit
+                used.add(hit)
+                by_alias[spec.key] = (wanted, rank)
+                break
+    # "Legal Forename" and "Forename" side by side (Wonde's legal_forename and forename): the plain one is
+    # the name the pupil goes by, unless the file has a preferred-name column of its own.
+    for key, preferred in (("forename", "preferred_forename"), ("surname", "preferred_surname")):
+        if key in positions and preferred not in positions and by_alias[key][0].startswith("legal"):
+            plain = [
+                normalise_heading(alias) for alias in SPECS[key].aliases if not alias.startswith("Legal")
+            ]
+            hit = next(
+                (index for index, name in enumerate(names) if name in plain and index not in used), None
+            )
+            if hit is not None:
+                positions[preferred] = hit
+                used.add(hit)
+    return positions
+
+
+def _missing_columns(positions: dict[str, int]) -> list[ColumnSpec]:
+    missing = []
+    for spec in COLUMNS:
+        if not spec.required or spec.key in positions:
+            continue
+        if spec.key in ("forename", "surname") and "surname_forename" in positions:
+            continue
+        missing.append(spec)
+    return missing
+
+
+def split_surname_forename(text: str) -> tuple[str, str] | None:
+    """ "Smith, John" or "Smith John" as (surname, forename). A comma marks a surname with spaces in it
+    ("Van Der Berg, Anna"); without one the first word is the surname, so "Smith Mary Jane" keeps her
+    two forenames."""
+    text = " ".join(text.split())
+    if "," in text:
+        surname, _, forename = text.partition(",")
+    else:
+        surname, _, forename = text.partition(" ")
+    surname, forename = surname.strip(), forename.strip()
+    if not surname or not forename:
+        return None
+    return surname, forename
+
+
+_GENDERS = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"}
+_UPN_VALUE = {
+    **{str(digit): digit for digit in range(10)},
+    **{letter: index for index, letter in enumerate(ALPHABET)},
+}
+# The check letter's weighted sum, two characters at a time: characters 2-3 have weights 2 and 3, and so
+# on to 12-13 (weights 12 and 13), where the last may be a letter (a temporary UPN).
+_PAIR_SUMS = [
+    {
+        first + second: weight * _UPN_VALUE[first] + (weight + 1) * _UPN_VALUE[second]
+        for first in "0123456789"
+        for second in (_UPN_VALUE if weight == 12 else "0123456789")
+    }
+    for weight in range(2, 14, 2)
+]
+
+
+def _fast_upn(text: str) -> str | None:
+    """The UPN when it is plainly valid, cheaply (a million rows); None sends it to `check_upn`, which
+    says what is wrong."""
+    value = text.upper()
+    if len(value) != 13:
+        return None
+    p1, p2, p3, p4, p5, p6 = _PAIR_SUMS
+    try:
+        total = (
+            p1[value[1:3]]
+            + p2[value[3:5]]
+            + p3[value[5:7]]
+            + p4[value[7:9]]
+            + p5[value[9:11]]
+            + p6[value[11:]]
+        )
+    except KeyError:
+        return None
+    return value if ALPHABET[total % 23] == value[0] else None
+
+
+def upn_key(upn: str) -> int:
+    """A valid UPN as one integer, different for every UPN: kept for a million pupils, an integer takes
+    half the memory of the text."""
+    last = upn[12]
+    return ((ord(upn[0]) * 10**11 + int(upn[1:12])) << 6) | (ord(last) - (48 if last <= "9" else 55))
+
+
+def _remember(cache: dict[str, str], raw: str, value: str) -> str:
+    if len(cache) < 100_000:
+        cache[raw] = value
+    return value
+
+
+def _year_code(text: str) -> str | None:
+    try:
+        return parse_year_code(text)
+    except InvalidInput:
+        return None
+
+
+_MONTH_ONLY = re.compile(r"[a-z]+\.?,?\s+\d{2,4}", re.IGNORECASE)
+# Excel and some MIS reports write a date of birth as a date-time at midnight.
+_MIDNIGHT = re.compile(r"\s+0?0:00(?::00(?:\.0+)?)?$")
+
+
+def _age(dob: date, on: date) -> int:
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+class ClassList:
+    """An open class-list file. `rows()` yields the valid rows; `problems` collects the rest.
+
+    Open it with `with ClassList(path, as_of=...) as class_list:`; the heading is read on opening, so a
+    file without the required columns is refused before any row is read.
+    """
+
+    def __init__(
+        self, path: Path, *, as_of: date, encoding: str | None = None, today: date | None = None
+    ) -> None:
+        self.path = path
+        self.as_of = as_of
+        self.today = today or date.today()
+        self.problems = ProblemLog()
+        self.rows_read = 0
+        self.notes_ignored = 0
+        self._lines_done = 0  # the lines read up to the last whole row, for a message
+        self._binary: io.BufferedReader | None = None
+        self._text: io.TextIOWrapper | None = None
+        self.size = self._check_file()
+        self.encoding = self._choose_encoding(encoding)
+        self.delimiter = ","
+        self.heading = self._open()
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    def _check_file(self) -> int:
+        path = self.path
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                start = handle.read(8)
+        except FileNotFoundError:
+            raise InvalidInput(f"There is no file {path}. Check the name and the folder.") from None
+        except IsADirectoryError:
+            raise InvalidInput(f"{path} is a folder: give the class list file itself.") from None
+        if not size:
+            raise InvalidInput(
+                f"{path.name} is empty. Export the class list from the MIS again and save it as CSV."
+            )
+        if _looks_like_workbook(start):
+            raise InvalidInput(
+                f"{path.name} is an Excel workbook, not a CSV file. Open it in Excel and use "
+                'File > Save As > "CSV UTF-8 (Comma delimited)", then import the .csv file.'
+            )
+        return size
+
+    def _choose_encoding(self, encoding: str | None) -> str:
+        if encoding is None:
+            return detect_encoding(self.path)
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidInput(
+                f'"{encoding}" is not an encoding cloudctl knows. Use utf-8, utf-8-sig, cp1252 (Windows) '
+                "or latin-1, or leave out --encoding to let cloudctl detect it."
+            ) from None
+        return encoding
+
+    def _open(self) -> Heading:
+        self._binary = self.path.open("rb")
+        wide = codecs.lookup(self.encoding).name.startswith("utf-16")
+        if b"\x00" in self._binary.read(4096) and not wide:
+            self.close()
+            raise InvalidInput(
+                f"{self.path.name} is not a text file cloudctl can read. Save the class list from Excel or "
+                'the MIS as "CSV UTF-8 (Comma delimited)" and import that.'
+            )
+        self._binary.seek(0)
+        sample = self._decode_sample()
+        self.delimiter = sniff_delimiter(self._heading_line(sample))
+        self._binary.seek(0)
+        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, newline="")
+        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        try:
+            return self._read_heading()
+        except BaseException:
+            self.close()
+            raise
+
+    def _decode_sample(self) -> str:
+        assert self._binary is not None
+        raw = self._binary.read(64 * 1024)
+        return raw.decode(self.encoding, errors="replace")
+
+    @staticmethod
+    def _heading_line(sample: str) -> str:
+        lines = [line for line in re.split(r"\r\n|\r|\n", sample) if line.strip()]
+        for line in lines[:HEADING_SEARCH_ROWS]:
+            if re.search(r"(?<![a-z])upn(?![a-z])", line, re.IGNORECASE):
+                return line
+        return lines[0] if lines else ""
+
+    def _next_cells(self, line: int) -> list[str] | None:
+        try:
+            return next(self._reader)
+        except StopIteration:
+            return None
+        except UnicodeDecodeError:
+            raise self._decode_error() from None
+        except csv.Error:
+            # Only a cell longer than csv's limit gets here: a quote that opens and never closes.
+            raise InvalidInput(self._quote_message(line)) from None
+
+    def _decode_error(self) -> InvalidInput:
+        return InvalidInput(
+            f"{self.path.name}, line {self._first_undecodable_line()}: the file is not "
+            f"{describe_encoding(self.encoding)} text. Leave out --encoding to let cloudctl detect the "
+            'encoding, or save the file from Excel as "CSV UTF-8 (Comma delimited)".'
+        )
+
+    def _first_undecodable_line(self) -> int:
+        """Text is decoded in blocks, so find the line with the bad bytes by decoding line by line."""
+        decoder = codecs.getincrementaldecoder(self.encoding)()
+        with self.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError:
+                    return number
+        return 1
+
+    def _quote_message(self, line: int) -> str:
+        return (
+            f'{self.path.name}, line {line}: a cell opens with a double quote (") that is never closed, so '
+            "the rest of the file runs into it. Remove the stray quote, or put a second one after it."
+        )
+
+    def _read_heading(self) -> Heading:
+        """The heading row: the first of the top rows naming a UPN column, else the first non-blank row."""
+        first: tuple[int, list[str]] | None = None
+        last_line = 0
+        for _ in range(HEADING_SEARCH_ROWS):
+            cells = self._next_cells(last_line + 1)
+            if cells is None:
+                break
+            line, last_line = last_line + 1, self._reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            positions = match_heading(cells)
+            if "upn" in positions:
+                return self._check_heading(Heading(line, cells, positions))
+            if first is None:
+                first = (line, cells)
+        if first is None:
+            raise InvalidInput(f"{self.path.name} has no rows: export the class list from the MIS again.")
+        # No row names a UPN: read from the first row, so the heading problem names what was found.
+        line, cells = first
+        self.close()
+        raise self._heading_rejection(line, match_heading(cells))
+
+    def _check_heading(self, heading: Heading) -> Heading:
+        if _missing_columns(heading.positions):
+            self.close()
+            raise self._heading_rejection(heading.line, heading.positions)
+        return heading
+
+    def _heading_rejection(self, line: int, positions: dict[str, int]) -> ImportRejected:
+        log = ProblemLog()
+        separator = _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+        for spec in _missing_columns(positions):
+            also = ""
+            if spec.key in ("forename", "surname"):
+                also = f', or one "Surname Forename" column ({aliases_text(SPECS["surname_forename"])})'
+            log.add(
+                line,
+                spec.label,
+                "",
+                f"the heading row has no {spec.label} column. Name it one of {aliases_text(spec)}{also}. "
+                f"The file was read as {separator}-separated {describe_encoding(self.encoding)} text.",
+            )
+        return log.rejection(self.path.name)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    @property
+    def bytes_read(self) -> int:
+        """How far through the file reading has got (read-ahead included), for a progress bar."""
+        if self._binary is None or self._binary.closed:
+            return self.size
+        return self._binary.tell()
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The fields the file has a column for (forename and surname also when split from one column)."""
+        fields = set(self.heading.positions)
+        if "surname_forename" in fields:
+            fields |= {"forename", "surname"}
+        fields.discard("surname_forename")
+        return frozenset(fields)
+
+    def rows(self) -> Iterator[PupilRow]:
+        """The valid rows, in file order. Invalid ones go to `problems`; trailing notes are ignored."""
+        try:
+            yield from self._rows()
+        except UnicodeDecodeError:
+            raise self._decode_error() from None
+        except csv.Error:
+            # Only a cell longer than csv's limit gets here: a quote that opens and never closes.
+            raise InvalidInput(self._quote_message(self._lines_done + 1)) from None
+        finally:
+            self.close()
+
+    def _rows(self) -> Iterator[PupilRow]:
+        # One tight loop: a trust's file has a million rows, so per-row work is kept to plain operations.
+        heading = self.heading
+        pos = heading.positions
+        cells_of = heading.cells
+        width = len(cells_of)
+        names = {key: heading.column(key) for key in pos}
+        upn_at, dob_at, year_at = pos["upn"], pos["dob"], pos["year_group"]
+        split_at = pos.get("surname_forename")
+        forename_at = pos.get("forename", 0)
+        surname_at = pos.get("surname", 0)
+        # -1 for a column the file does not have.
+        preferred_forename_at, preferred_surname_at, gender_at, class_at, admission_at = (
+            pos.get(key, -1) for key in OPTIONAL_FIELDS
+        )
+        problems = self.problems
+        seen: dict[str, int] = {}  # UPN -> the line it is on
+        dates: dict[str, date | str] = {}
+        years: dict[str, str | None] = {}
+        pending_notes: list[tuple[int, list[str]]] = []
+        reader = self._reader
+        last_line = self._lines_done = reader.line_num
+        rows_read = 0
+        tidy: dict[str, str] = {}  # a cell as written -> with its spaces tidied
+        genders: dict[str, str] = {}
+        new_row = tuple.__new__  # PupilRow's own constructor checks its arguments, which are known here
+        for cells in reader:
+            line = last_line + 1
+            last_line = self._lines_done = reader.line_num
+            upn_text = cells[upn_at].strip() if len(cells) > upn_at else ""
+            if len(cells) != width or len(upn_text) != 13:
+                filled = [index for index, cell in enumerate(cells) if cell.strip()]
+                if not filled:
+                    continue  # a blank row, or a row of empty cells: harmless anywhere
+                if len(filled) <= 2 and len(upn_text) != 13:
+                    # A note ("Total: 62 pupils", "Printed by SIMS"): fine after the last pupil, so it is
+                    # only a problem if a pupil follows it.
+                    pending_notes.append((line, cells))
+                    continue
+                if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                    cells = cells[:width]  # trailing empty cells, as some exports write
+            if pending_notes:
+                self._notes_are_problems(pending_notes)
+            rows_read += 1
+            if len(cells) != width:
+                self._wrong_width(line, last_line, len(cells), width)
+                continue
+            count = problems.total
+
+            upn = _fast_upn(upn_text)
+            if upn is None:
+                upn = self._check_upn(line, names["upn"], upn_text)
+            if upn is not None:
+                earlier = seen.setdefault(upn, line)
+                if earlier != line:
+                    problems.add(
+                        line,
+                        names["upn"],
+                        upn_text,
+                        f"this UPN is also on line {earlier}: each pupil must be in the file once.",
+                    )
+
+            if split_at is None:
+                raw = cells[surname_at]
+                surname = tidy.get(raw)
+                if surname is None:
+                    surname = _remember(tidy, raw, " ".join(raw.split()))
+                raw = cells[forename_at]
+                forename = tidy.get(raw)
+                if forename is None:
+                    forename = _remember(tidy, raw, " ".join(raw.split()))
+                if not surname or not forename:
+                    self._check_name(line, names["surname"], surname, "surname")
+                    self._check_name(line, names["forename"], forename, "forename")
+            else:
+                both = split_surname_forename(cells[split_at])
+                if both is None:
+                    problems.add(
+                        line,
+                        names["surname_forename"],
+                        cells[split_at],
+                        'needs the surname then the forename, e.g. "Smith John" or "Van Der Berg, Anna".',
+                    )
+                    surname = forename = ""
+                else:
+                    surname, forename = both
+
+            dob_text = cells[dob_at]
+            dob = dates.get(dob_text)
+            if dob is None:
+                dob = self._dob(dob_text)
+                if len(dates) < 100_000:
+                    dates[dob_text] = dob
+            if dob.__class__ is str:
+                problems.add(line, names["dob"], dob_text, dob)
+
+            year_text = cells[year_at]
+            year = years.get(year_text, "")
+            if year == "":
+                year = _year_code(year_text)
+                if len(years) < 10_000:
+                    years[year_text] = year
+            if year is None:
+                problems.add(
+                    line,
+                    names["year_group"],
+                    year_text,
+                    "not a school year: use N1, N2, R (Reception) or 1 to 14, written for example as "
+                    "Year 3, Y3, 3, Rec or Year R."
+                    if year_text.strip()
+                    else "the year group is blank.",
+                )
+
+            # Classes, genders and preferred names repeat down the file, so each is tidied once.
+            preferred_forename = preferred_surname = class_name = gender = ""
+            if preferred_forename_at >= 0:
+                raw = cells[preferred_forename_at]
+                preferred_forename = tidy.get(raw)
+                if preferred_forename is None:
+                    preferred_forename = _remember(tidy, raw, " ".join(raw.split()))
+            if preferred_surname_at >= 0:
+                raw = cells[preferred_surname_at]
+                preferred_surname = tidy.get(raw)
+                if preferred_surname is None:
+                    preferred_surname = _remember(tidy, raw, " ".join(raw.split()))
+            if class_at >= 0:
+                raw = cells[class_at]
+                class_name = tidy.get(raw)
+                if class_name is None:
+                    class_name = _remember(tidy, raw, " ".join(raw.split()))
+            if gender_at >= 0:
+                raw = cells[gender_at]
+                gender = genders.get(raw)
+                if gender is None:
+                    value = " ".join(raw.split())
+                    gender = _remember(genders, raw, _GENDERS.get(value.upper(), value))
+            admission_number = cells[admission_at].strip() if admission_at >= 0 else ""
+            if max(map(len, cells)) > LONGEST_NAME:
+                self._check_lengths(line, cells)
+            if problems.total != count:
+                continue
+            yield new_row(
+                PupilRow,
+                (
+                    line,
+                    upn,
+                    upn[12] > "9",  # a temporary UPN ends in a letter
+                    forename,
+                    surname,
+                    # A preferred name that is the legal name (Wonde always fills both) is not a second name.
+                    None if preferred_forename == forename else preferred_forename or None,
+                    None if preferred_surname == surname else preferred_surname or None,
+                    dob,
+                    gender or None,
+                    year,
+                    class_name or None,
+                    admission_number or None,
+                ),
+            )
+        # Notes after the last pupil are the report's footer: ignored, but counted so the user is told.
+        self.rows_read = rows_read
+        self.notes_ignored = len(pending_notes)
+
+    def _notes_are_problems(self, notes: list[tuple[int, list[str]]]) -> None:
+        width = len(self.heading.cells)
+        for line, cells in notes:
+            first = next(index for index, cell in enumerate(cells) if cell.strip())
+            self.problems.add(
+                line,
+                self.heading.cells[first].strip() if first < width else "",
+                cells[first],
+                "this row is not a pupil. If it is a note, delete it or move it below the last pupil.",
+            )
+        notes.clear()
+
+    def _check_upn(self, line: int, column: str, text: str) -> str | None:
+        if not text:
+            self.problems.add(line, column, "", "the UPN is blank: every pupil needs their UPN from the MIS.")
+            return None
+        try:
+            return check_upn(text).value
+        except InvalidInput as error:
+            # The cell's value is shown beside the message, so the message need not repeat it.
+            self.problems.add(
+                line, column, text, error.message.replace(f'UPN "{text.upper()}"', "the UPN", 1)
+            )
+            return None
+
+    def _check_lengths(self, line: int, cells: list[str]) -> None:
+        """A cell longer than any name: two cells run together, or a note pasted into the row?"""
+        for key in ("surname", "forename", *OPTIONAL_FIELDS):
+            if key in self.heading.positions:
+                value = " ".join(cells[self.heading.positions[key]].split())
+                if len(value) > LONGEST_NAME:
+                    column = self.heading.column(key)
+                    self.problems.add(line, column, value, f"longer than {LONGEST_NAME} characters.")
+
+    def _check_name(self, line: int, column: str, value: str, what: str) -> None:
+        if not value:
+            self.problems.add(line, column, "", f"the {what} is blank.")
+
+    def _wrong_width(self, line: int, last_line: int, cells: int, width: int) -> None:
+        if last_line > line:
+            message = (
+                f'this row runs on to line {last_line}: a double quote (") in a cell is probably '
+                "missing its partner. Remove the stray quote, or close it."
+            )
+        else:
+            message = f"the row has {cells} cells but the heading row has {width}. " + (
+                "A cell may hold the separator without quotes around it (a comma in a name?)."
+                if cells > width
+                else "A cell may be missing, or the row was cut short."
+            )
+        self.problems.add(line, "", "", message)
+
+    def _dob(self, text: str) -> date | str:
+        """The date of birth, or a message saying why it is not acceptable."""
+        cleaned = _MIDNIGHT.sub("", " ".join(text.split()))
+        if not cleaned:
+            return "the date of birth is blank."
+        if _MONTH_ONLY.fullmatch(cleaned):
+            return "a date of birth needs the day as well as the month, e.g. 03/04/2016 (day first)."
+        try:
+            dob = parse_date(cleaned)
+        except InvalidInput:
+            return "not a date: write dates of birth day first, e.g. 03/04/2016, or as 2016-04-03."
+        if dob > self.today:
+            return "the date of birth is in the future."
+        age = _age(dob, self.as_of)
+        if age < YOUNGEST:
+            return f"the date of birth makes the pupil younger than {YOUNGEST} on {self.as_of.isoformat()}."
+        if age > OLDEST:
+            return f"the date of birth makes the pupil older than {OLDEST} on {self.as_of.isoformat()}."
+        return dob
+
+    def close(self) -> None:
+        # Closing the text wrapper closes the file under it; the file alone when the wrapper never came.
+        if self._text is not None:
+            self._text.close()
+        if self._binary is not None:
+            self._binary.close()
+
+    def __enter__(self) -> ClassList:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_class_list(
+    path: Path, *, as_of: date, encoding: str | None = None, today: date | None = None
+) -> list[PupilRow]:
+    """Every row of a small class list, or ImportRejected listing the problems (for tests and tools)."""
+    with ClassList(path, as_of=as_of, encoding=encoding, today=today) as class_list:
+        rows = list(class_list.rows())
+        if class_list.problems:
+            raise class_list.problems.rejection(path.name)
+    return rows
