@@ -416,3 +416,51 @@ def test_consent_forms_one_page_per_pupil_with_exactly_the_eligible_services(sch
 
 def test_consent_forms_need_a_class_or_pupil(school, tmp_path):
     school.fails("consent", "form", "--out", str(tmp_path / "f.html"))
+
+
+def test_pupil_show_is_the_subject_access_view(school):
+    upn = school.upns[0]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "J A")
+    school.ok("consent", "optin", upn, "ClassDojo", "--by", "J A")
+    school.ok("consent", "optout", upn, "ClassDojo")
+    record = school.json("pupil", "show", upn)
+    holding = {row["service"]: row for row in record["services_holding_data"]}
+    # Management services in use hold the data whatever consent says; pupil services only while opted in.
+    assert {"SIMS", "SchoolComms", "Durham County Council", "My Maths"} <= set(holding)
+    assert holding["SIMS"]["basis"] == "needed to run the school"
+    assert holding["My Maths"]["basis"] == "parent's consent"
+    assert holding["My Maths"]["data_shared"] == ["full name", "class"]
+    assert "ClassDojo" not in holding  # opted out
+    assert "Accelerated Reader" not in holding  # no response
+    assert "Swimphony" not in holding  # awaiting assessment: not in use
+    assert "2 Build a Profile" not in holding  # EYFS only; this pupil is in Year 3
+    assert "Kindle" not in holding  # other online services hold no pupil data by design
+    assert [(row["service"], row["decision"]) for row in record["consent_history"]] == [
+        ("My Maths", "opt-in"),
+        ("ClassDojo", "opt-in"),
+        ("ClassDojo", "opt-out"),
+    ]
+    table = school.ok("pupil", "show", upn).stdout
+    assert "Services that hold this pupil's data now" in table and "Consent history" in table
+
+
+def test_a_pupil_who_left_is_held_by_nobody_new(school):
+    record = school.json("pupil", "show", school.upns[4])
+    assert record["services_holding_data"] == []
+
+
+def test_the_demo_records_consent_and_prints_the_consent_report(tmp_path, monkeypatch):
+    from tests.helpers.cli import Cli
+
+    for name in ("CLOUDCTL_DATABASE_URL", "CLOUDCTL_DB"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "demo.db"
+    cli = Cli(f"sqlite:///{path}")
+    result = cli.ok("demo", "--db", str(path))
+    assert "consent decisions for class Kestrels" in result.stderr
+    assert "Consent by pupil and service" in result.stdout
+    rows = cli.json("--db", str(path), "report", "consent", "--class", "Kestrels")
+    statuses = [status for row in rows for status in row["consent"].values()]
+    assert statuses.count("opted-out") == 1
+    assert statuses.count("opted-in") > 10
+    assert "no-response" in statuses

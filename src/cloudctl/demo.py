@@ -1,8 +1,9 @@
-"""The demo: the bundled Hunwick Primary School register, imported into a database."""
+"""The demo: the bundled Hunwick Primary School register, a fictional class list and some consent."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from importlib import resources
 
 from cloudctl.db.engine import Database
@@ -26,3 +27,34 @@ def run_demo(db: Database) -> Iterator[str]:
     yield f"Imported the Hunwick Primary School register: {len(changes)} services."
     pupils = import_demo_pupils(db)
     yield f"Imported the demo class list (fictional pupils, Reception to Year 6): {pupils.pupils} pupils."
+    recorded = record_demo_consent(db)
+    yield f"Recorded {recorded} consent decisions for class {DEMO_CLASS}: opt-ins from forms, and an opt-out."
+
+
+# The class whose returned forms the demo records.
+DEMO_CLASS = "Kestrels"
+DEMO_DATE = date(2026, 9, 14)
+
+
+def record_demo_consent(db: Database) -> int:
+    """Returned forms for one class: most parents opt in, one opts out of a service by phone."""
+    from cloudctl.domain.consent import ConsentRequest, record_consent
+    from cloudctl.domain.pupils import list_pupils
+
+    with db.write() as session:
+        pupils = list_pupils(session, class_name=DEMO_CLASS)
+        outcomes = []
+        for index, pupil in enumerate(pupils):
+            parent = f"Parent of {pupil.preferred_forename or pupil.forename}"
+            services = ["My Maths", "Times Tables Rock Stars"] + (
+                ["Accelerated Reader"] if index % 3 != 1 else []
+            )
+            for service in services if index % 4 != 3 else []:  # every fourth form is not returned
+                request = ConsentRequest("opt-in", DEMO_DATE, given_by=parent, recorded_by="Demo office")
+                outcomes += record_consent(session, request, upn=pupil.upn, service_name=service)
+        opt_out = ConsentRequest(
+            "opt-out", date(2026, 10, 2), method="phone", given_by=f"Parent of {pupils[0].forename}",
+            recorded_by="Demo office", note="Rang the office: prefers paper reading records.",
+        )  # fmt: skip
+        outcomes += record_consent(session, opt_out, upn=pupils[0].upn, service_name="Accelerated Reader")
+    return sum(1 for outcome in outcomes if outcome.action == "recorded")

@@ -158,12 +158,42 @@ def pupil_list(
 
 @app.command("show")
 def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputFormat.table):
-    """Show everything held about one pupil."""
-    from cloudctl.domain.pupils import show_pupil_record
+    """Everything held about one pupil: the record, every service holding their data now, and their
+    consent history (the subject-access view)."""
+    from cloudctl.domain.consent_views import subject_access
 
     with database(ctx).read() as session:
-        record = show_pupil_record(session, upn)
+        record = subject_access(session, upn)
     render_record(record, fmt, title=f"Pupil {record['upn']}")
+    if fmt != OutputFormat.table:
+        return
+    render(
+        record["services_holding_data"],
+        fmt,
+        columns=[
+            ("service", "Service"),
+            ("provider", "Provider"),
+            ("basis", "Why it holds the data"),
+            ("data_shared", "Data it receives"),
+        ],
+        title="Services that hold this pupil's data now",
+        empty="No service holds this pupil's data now.",
+    )
+    render(
+        record["consent_history"],
+        fmt,
+        columns=[
+            ("date", "Date"),
+            ("service", "Service"),
+            ("decision", "Decision"),
+            ("given_by", "Given by"),
+            ("method", "How"),
+            ("recorded_by", "Recorded by"),
+            ("told_data", "Data they were told of"),
+        ],
+        title="Consent history",
+        empty="No consent decision has been recorded for this pupil.",
+    )
 
 
 @app.command("search")

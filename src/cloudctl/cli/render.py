@@ -7,6 +7,7 @@ carry every field with snake_case keys.
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +19,7 @@ class OutputFormat(enum.StrEnum):
 
 
 _KEEP_WHOLE = 13
+_FILE_WIDTH = 140
 
 
 def _table_text(value: object) -> str:
@@ -36,7 +38,15 @@ def _console():
     from rich.console import Console
 
     # No markup or emoji codes: a service called "[Ofsted] :Maths:" is shown exactly as written.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Output going to a file or a log has no terminal to fit: give tables room to read well.
+        console.width = _FILE_WIDTH
+    return console
+
+
+def console_width() -> int:
+    return _console().width
 
 
 def render(
@@ -63,20 +73,29 @@ def render(
     if not rows:
         sys.stderr.write(empty + "\n")
         return
+    shown = list(columns or [(key, key.replace("_", " ")) for key in keys])
+    cells = [[_table_text(row.get(key)) for key, _ in shown] for row in rows]
+    console = _console()
+    widest = [max(len(line[index]) for line in cells) for index in range(len(shown))]
+    # Short values (UPNs, dates, statuses) read badly when broken: keep them whole when the table
+    # still fits the terminal that way; otherwise let Rich fold them rather than crop the table.
+    keep_whole = [width if width <= _KEEP_WHOLE else None for width in widest]
+    table = _table(title, shown, cells, keep_whole)
+    if table.__rich_measure__(console, console.options).minimum > console.width:
+        table = _table(title, shown, cells, [None] * len(shown))
+    console.print(table)
+
+
+def _table(title: str | None, shown: list[tuple[str, str]], cells: list[list[str]], min_widths: list):
     from rich.table import Table
     from rich.text import Text
 
-    shown = list(columns or [(key, key.replace("_", " ")) for key in keys])
-    cells = [[_table_text(row.get(key)) for key, _ in shown] for row in rows]
     table = Table(title=title, header_style="bold", title_justify="left")
-    for index, (_, heading) in enumerate(shown):
-        widest = max(len(line[index]) for line in cells)
-        # Short values (UPNs, dates, statuses) read badly when broken: keep them whole.
-        keep_whole = widest <= _KEEP_WHOLE
-        table.add_column(heading, overflow="fold", min_width=widest if keep_whole else None)
+    for (_, heading), min_width in zip(shown, min_widths, strict=True):
+        table.add_column(heading, overflow="fold", min_width=min_width)
     for line in cells:
         table.add_row(*(Text(cell) for cell in line))
-    _console().print(table)
+    return table
 
 
 def render_record(record: dict, fmt: OutputFormat, *, title: str | None = None) -> None:

@@ -62,7 +62,7 @@ def report_overdue_assessments(
 @app.command("data-map")
 def report_data_map(ctx: typer.Context, fmt: FormatOption = OutputFormat.table):
     """For each category of pupil data, the services and providers that receive it (Article 30)."""
-    from cloudctl.reports.data_map import data_map
+    from cloudctl.reports.data_map import DATA_MAP_KEYS, data_map
 
     with database(ctx).read() as session:
         rows = data_map(session)
@@ -81,6 +81,7 @@ def report_data_map(ctx: typer.Context, fmt: FormatOption = OutputFormat.table):
         ],
         title="Data map: who receives each kind of pupil data",
         empty="No service in the register shares any data yet.",
+        all_keys=[*DATA_MAP_KEYS, "marking"],
     )
 
 
@@ -130,19 +131,39 @@ def report_consent(
         flat = [{**{k: row[k] for k, _ in pupil_columns}, **row["consent"]} for row in matrix.rows]
         render(flat, fmt, all_keys=[key for key, _ in pupil_columns] + matrix.services)
         return
+    # People read the table: names, not UPNs, and service numbers when the names would not fit.
+    people = pupil_columns[1:]
+    headings = _service_headings(
+        matrix.services, sum(len(row["surname"]) + 12 for row in matrix.rows[:1]) + 30
+    )
     flat = [
-        {**{k: row[k] for k, _ in pupil_columns}, **{s: CONSENT_MARKS[v] for s, v in row["consent"].items()}}
+        {**{k: row[k] for k, _ in people}, **{s: CONSENT_MARKS[v] for s, v in row["consent"].items()}}
         for row in matrix.rows
     ]
+    legend = "yes = opted in, OUT = opted out, - = no response, RENEW = needs renewal, blank = not eligible"
+    if headings != matrix.services:
+        legend += "; " + ", ".join(
+            f"{short} = {name}" for short, name in zip(headings, matrix.services, strict=True)
+        )
     render(
         flat,
         fmt,
-        columns=pupil_columns + [(name, name) for name in matrix.services],
-        title="Consent by pupil and service (yes = opted in, OUT = opted out, - = no response, "
-        "RENEW = needs renewal, blank = not eligible)",
+        columns=people + list(zip(matrix.services, headings, strict=True)),
+        title=f"Consent by pupil and service ({legend})",
         empty="No pupils on roll match.",
     )
     render(matrix.totals, fmt, columns=totals_columns, title="Totals per service")
+
+
+def _service_headings(services: list[str], pupil_width: int) -> list[str]:
+    """The services' names as headings, or S1, S2, ... (explained in the title) when they would not fit."""
+    from cloudctl.cli.render import console_width
+
+    # A heading needs room for its longest word, plus the column's padding and border.
+    needed = pupil_width + sum(max(len(word) for word in name.split()) + 3 for name in services)
+    if needed <= console_width():
+        return services
+    return [f"S{number}" for number in range(1, len(services) + 1)]
 
 
 @app.command("offline-alternatives")

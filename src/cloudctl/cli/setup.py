@@ -43,8 +43,8 @@ def demo(
     import tempfile
     from pathlib import Path
 
-    from cloudctl.cli.report import report_data_map, report_overdue_assessments
-    from cloudctl.demo import run_demo
+    from cloudctl.cli.report import report_consent, report_data_map, report_overdue_assessments
+    from cloudctl.demo import DEMO_CLASS, run_demo
 
     root = ctx.find_root()
     chosen = db_path or root.params.get("db")
@@ -60,6 +60,9 @@ def demo(
         report_overdue_assessments, ctx=ctx, as_of=None, within=30, fail_if_any=False, fmt=OutputFormat.table
     )
     ctx.invoke(report_data_map, ctx=ctx, fmt=OutputFormat.table)
+    ctx.invoke(
+        report_consent, ctx=ctx, class_name=DEMO_CLASS, service=None, summary=False, fmt=OutputFormat.table
+    )
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -16,11 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
 from cloudctl.db.models import ConsentEvent, Pupil, Service, ServiceVersion
+from cloudctl.domain.pupils import get_pupil, list_pupils
 from cloudctl.domain.services import get_service, year_codes_of
 from cloudctl.errors import InvalidInput, NotFound, RuleRefused
 
@@ -448,17 +448,6 @@ class Standings:
 # --- recording ---------------------------------------------------------------------------------
 
 
-def get_pupil(session: Session, upn: str) -> Pupil:
-    key = upn.strip().upper()
-    pupil = session.exec(select(Pupil).where(Pupil.upn == key)).first()
-    if pupil is None:
-        raise NotFound(
-            f"There is no pupil with UPN {key}. Check it against the MIS, or find the pupil with: "
-            "cloudctl pupil search NAME"
-        )
-    return pupil
-
-
 def apply_decision(
     session: Session, pupil: Pupil, service: Service, request: ConsentRequest, *, strict: bool
 ) -> Outcome:
@@ -517,14 +506,7 @@ def pupils_for(
     """The pupils a command names: one by UPN, or those on roll in a class or year group."""
     if upn is not None:
         return [get_pupil(session, upn)]
-    query = select(Pupil).where(Pupil.on_roll)
-    if class_name is not None:
-        query = query.where(func.lower(Pupil.class_name) == class_name.strip().lower())
-    if year is not None:
-        from cloudctl.vocab.year_groups import parse_year_code
-
-        query = query.where(Pupil.year_group == parse_year_code(year))
-    pupils = list(session.exec(query.order_by(Pupil.surname, Pupil.forename, Pupil.upn)))
+    pupils = list_pupils(session, class_name=class_name, year=year)
     if not pupils:
         where = f"class {class_name}" if class_name is not None else f"year {year}"
         raise NotFound(f"No pupil on roll is in {where}. See the classes with: cloudctl pupil list")

@@ -7,7 +7,8 @@ import json
 from sqlmodel import Session, select
 
 from cloudctl.db.models import ConsentEvent, Provider, Service, ServiceVersion
-from cloudctl.domain.consent import OPTED_IN, get_pupil, pupil_services, standings, status_for
+from cloudctl.domain.consent import OPTED_IN, pupil_services, standings, status_for
+from cloudctl.domain.pupils import get_pupil
 from cloudctl.domain.services import categories_of, get_service, year_codes_of
 
 
@@ -105,3 +106,14 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
                 }
             )
     return rows
+
+
+def subject_access(session: Session, upn: str) -> dict:
+    """What a subject-access request asks: the pupil's record, every service that holds their data now,
+    and their full consent history."""
+    from cloudctl.domain.pupils import show_pupil_record
+
+    record = show_pupil_record(session, upn)
+    record["services_holding_data"] = services_holding_data(session, record["upn"])
+    record["consent_history"] = consent_history(session, record["upn"])
+    return record
