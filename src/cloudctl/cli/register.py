@@ -13,23 +13,6 @@ from cloudctl.cli.render import OutputFormat, render
 app = typer.Typer(no_args_is_help=True)
 
 
-def read_text_file(path: Path, what: str) -> str:
-    from cloudctl.errors import InvalidInput
-
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"There is no file {path}. Check the name and the folder.") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a folder: give the {what} file itself.") from None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(f"{path} is not a text file: save the {what} as plain text (.txt) and try again.")
-
-
 @app.command("import")
 def register_import(
     ctx: typer.Context,
@@ -43,6 +26,7 @@ def register_import(
 ):
     """Import a published register: entries are added, or updated by name and section."""
     from cloudctl.domain.register import import_register
+    from cloudctl.files import read_text_file
 
     text = read_text_file(file, "register")
     db = database(ctx)

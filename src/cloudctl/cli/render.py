@@ -11,6 +11,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from cloudctl.exporters.csv_safe import cell_text
+
 
 class OutputFormat(enum.StrEnum):
     table = "table"
@@ -23,15 +25,7 @@ _FILE_WIDTH = 140
 
 
 def _table_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(_table_text(item) for item in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{key}: {_table_text(item)}" for key, item in value.items())
-    return str(value)
+    return cell_text(value, ", ")
 
 
 def _console():

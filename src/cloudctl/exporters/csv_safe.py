@@ -14,15 +14,16 @@ from typing import TextIO
 DANGEROUS_FIRST_CHARACTERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def cell_text(value: object) -> str:
+def cell_text(value: object, separator: str = "; ") -> str:
+    """A value as the text of one cell: lists joined, booleans as yes/no, nothing as empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        return "; ".join(cell_text(item) for item in value)
+        return separator.join(cell_text(item, separator) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {cell_text(item)}" for key, item in value.items())
+        return "; ".join(f"{key}: {cell_text(item, separator)}" for key, item in value.items())
     return str(value)
 
 

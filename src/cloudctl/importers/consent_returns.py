@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudctl.errors import InvalidInput
+from cloudctl.files import read_input_bytes
 from cloudctl.importers.class_list import detect_encoding, normalise_heading, sniff_delimiter
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -36,12 +37,7 @@ class ConsentReturn:
 
 
 def read_consent_returns(path: Path, encoding: str | None = None) -> list[ConsentReturn]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"There is no file {path}. Check the name and the folder.") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a folder: give the CSV file of returned forms.") from None
+    raw = read_input_bytes(path, "CSV of returned forms")
     try:
         text = raw.decode(encoding or detect_encoding(path))
     except (UnicodeDecodeError, LookupError) as error:
