@@ -1,17 +1,76 @@
-"""The `cloudctl` command: global options and the nouns."""
+"""The `cloudctl` command: global options and the nouns.
+
+Each noun's module is imported, and its Typer commands built, only when that noun is used, so
+`cloudctl --help` and `cloudctl service list` pay for one noun rather than all of them and start
+about as fast as Typer itself (see benchmarks/startup_and_list.py).
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated
 
 import typer
 
 from cloudctl import __version__
-from cloudctl.cli import assess, consent, db, export, provider, pupil, register, report, service, setup
+from cloudctl.cli import setup
 from cloudctl.cli.errors import CloudctlGroup
 
+# Each noun's sub-app is `app` in `cloudctl.cli.<noun>`; the text is its line in `cloudctl --help`.
+NOUNS: dict[str, str] = {
+    "provider": "The companies and bodies that provide services.",
+    "service": "The register's entries: the services the school uses.",
+    "assess": "Risk assessments (DPIAs) and their reviews.",
+    "register": "The register document: import it, publish it.",
+    "pupil": "Pupils imported from the school's MIS.",
+    "consent": "Parents' opt-ins and opt-outs, and their history.",
+    "report": "Reports: overdue assessments, the data map, consent.",
+    "export": "Minimised exports for providers.",
+    "db": "The database: status, backups, copying to a shared server.",
+}
+
+
+def load_noun(name: str):  # type: ignore[no-untyped-def]
+    """One noun's Click group, built exactly as `app.add_typer(sub_app, name=..., help=...)` builds it."""
+    module = importlib.import_module(f"cloudctl.cli.{name}")
+    wrapper = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False, add_completion=False)
+    wrapper.add_typer(module.app, name=name, help=NOUNS[name])
+    return typer.main.get_group(wrapper).commands[name]
+
+
+class CloudctlApp(CloudctlGroup):
+    """The top-level group: init and demo, then the nouns, each loaded when first asked for."""
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        return [*self.commands, *(name for name in NOUNS if name not in self.commands)]
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[no-untyped-def]
+        if cmd_name not in self.commands and cmd_name in NOUNS:
+            self.commands[cmd_name] = load_noun(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and args[0] not in NOUNS:
+            # A misspelt command: load the nouns so that "Did you mean ...?" can suggest them too.
+            for name in NOUNS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx, formatter):  # type: ignore[no-untyped-def]
+        # The nouns' one-line help is known without loading them.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, NOUNS[name] if name in NOUNS else self.commands[name].get_short_help_str(limit))
+            for name in names
+            if name in NOUNS or not self.commands[name].hidden
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
-    cls=CloudctlGroup,
+    cls=CloudctlApp,
     name="cloudctl",
     help="A school's register of online services, their risk assessments, pupils and parents' consent.",
     no_args_is_help=True,
@@ -50,15 +109,6 @@ def cloudctl_main(
 
 
 setup.register_commands(app)
-app.add_typer(provider.app, name="provider", help="The companies and bodies that provide services.")
-app.add_typer(service.app, name="service", help="The register's entries: the services the school uses.")
-app.add_typer(assess.app, name="assess", help="Risk assessments (DPIAs) and their reviews.")
-app.add_typer(register.app, name="register", help="The register document: import it, publish it.")
-app.add_typer(pupil.app, name="pupil", help="Pupils imported from the school's MIS.")
-app.add_typer(consent.app, name="consent", help="Parents' opt-ins and opt-outs, and their history.")
-app.add_typer(report.app, name="report", help="Reports: overdue assessments, the data map, consent.")
-app.add_typer(export.app, name="export", help="Minimised exports for providers.")
-app.add_typer(db.app, name="db", help="The database: status, backups, copying to a shared server.")
 
 
 def main() -> None:

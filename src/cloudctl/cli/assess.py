@@ -67,7 +67,7 @@ def assess_history(
     fmt: FormatOption = OutputFormat.table,
 ):
     """Every assessment of a service, oldest first."""
-    from cloudctl.domain.assessments import assessment_history
+    from cloudctl.domain.assessments import HISTORY_KEYS, assessment_history
 
     with database(ctx).read() as session:
         record, rows = assessment_history(session, service, category)
@@ -84,4 +84,5 @@ def assess_history(
         ],
         title=f"Assessments of {record.name} ({record.category})",
         empty=f"'{record.name}' has never been assessed.",
+        all_keys=HISTORY_KEYS,
     )

@@ -13,8 +13,6 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from cloudctl.errors import CloudctlError
-
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 2
 
@@ -25,7 +23,9 @@ def debug_enabled() -> bool:
 
 def message_for(error: BaseException, db_option: str | None = None) -> tuple[str, int] | None:
     """The message and exit status for an error, or None when it is not ours to explain."""
-    if isinstance(error, CloudctlError):
+    # Looked up, not imported: a CloudctlError exists only once its module is loaded, and `--help` stays lean.
+    cloudctl_errors = sys.modules.get("cloudctl.errors")
+    if cloudctl_errors is not None and isinstance(error, cloudctl_errors.CloudctlError):
         return error.message, error.exit_code
     sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
     if sqlalchemy_exc is not None and isinstance(error, sqlalchemy_exc.DBAPIError):
@@ -74,6 +74,9 @@ class CloudctlGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             # Exits and usage errors from Typer carry their own message and status.
+            raise
+        except BrokenPipeError:
+            # The reader of stdout went away (`cloudctl service list | head -1`): Typer stops quietly.
             raise
         except (Exception, KeyboardInterrupt) as error:
             raise typer.Exit(report(error, ctx.params.get("db"))) from None

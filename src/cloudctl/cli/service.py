@@ -120,7 +120,7 @@ def service_list(
     fmt: FormatOption = OutputFormat.table,
 ):
     """List the register's services (retired ones only with --all)."""
-    from cloudctl.domain.service_records import list_service_records
+    from cloudctl.domain.service_records import RECORD_KEYS, list_service_records
     from cloudctl.domain.vocabulary import parse_category, parse_status
 
     category = parse_category(category) if category else None
@@ -129,7 +129,9 @@ def service_list(
         rows = list_service_records(
             session, category=category, status=status, include_retired=include_retired
         )
-    render(rows, fmt, columns=TABLE_COLUMNS, title="Services", empty="No services match.")
+    render(
+        rows, fmt, columns=TABLE_COLUMNS, title="Services", empty="No services match.", all_keys=RECORD_KEYS
+    )
 
 
 @app.command("show")

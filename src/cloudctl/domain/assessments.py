@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, select
 
 from cloudctl.db.models import RiskAssessment, SchoolSettings, Service, utcnow
+from cloudctl.domain.service_records import review_date
 from cloudctl.domain.services import get_service
 from cloudctl.domain.settings import get_settings
 from cloudctl.domain.vocabulary import APPROVING_OUTCOMES, parse_outcome
@@ -57,11 +57,26 @@ def record_assessment(
         reference=(reference or "").strip() or None,
     )
     session.add(assessment)
-    service.status = "approved" if outcome in APPROVING_OUTCOMES else "not-approved"
-    service.updated_at = utcnow()
-    session.add(service)
     session.flush()
+    follow_latest_assessment(session, service)
     return service, assessment
+
+
+def follow_latest_assessment(session: Session, service: Service) -> None:
+    """Set the status from the latest assessment, which an older one recorded late must not override."""
+    latest = session.exec(
+        select(RiskAssessment)
+        .where(RiskAssessment.service_id == service.id)
+        .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
+    ).first()
+    if latest is None or service.status == "retired":
+        return
+    status = "approved" if latest.outcome in APPROVING_OUTCOMES else "not-approved"
+    if service.status != status:
+        service.status = status
+        service.updated_at = utcnow()
+        session.add(service)
+        session.flush()
 
 
 def latest_assessments(session: Session) -> dict[int, RiskAssessment]:
@@ -78,10 +93,16 @@ def review_due(service: Service, latest: RiskAssessment | None, settings: School
     """The assessor's chosen review date, else the assessment date plus the service's or school's interval."""
     if latest is None:
         return None
-    if latest.next_review is not None:
-        return latest.next_review
-    months = service.review_months or settings.review_months
-    return latest.assessed_on + relativedelta(months=months)
+    return review_date(
+        latest.assessed_on, latest.next_review, service.review_months or settings.review_months
+    )
+
+
+# The keys of each row of an assessment history, for the header of an empty CSV.
+HISTORY_KEYS = (
+    "service", "category", "assessed_on", "assessed_by", "outcome", "next_review", "next_review_set",
+    "reference", "notes", "recorded_at",
+)  # fmt: skip
 
 
 def assessment_history(

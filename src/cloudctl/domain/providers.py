@@ -102,7 +102,8 @@ def remove_provider(session: Session, name: str) -> Provider:
         listed = ", ".join(f"'{service}'" for service in sorted(set(using)))
         raise Conflict(
             f"The provider '{provider.name}' cannot be removed: the register's services use it ({listed}). "
-            "Retire or move those services first (service retire / service edit --provider)."
+            "Move them to another provider first (service edit NAME --provider OTHER). A retired service "
+            "keeps its provider, so that its history still says who received the data."
         )
     session.delete(provider)
     session.flush()

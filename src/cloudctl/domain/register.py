@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from cloudctl.db.models import Provider, RegisterSection, RiskAssessment
-from cloudctl.domain.assessments import latest_assessments
+from cloudctl.domain.assessments import follow_latest_assessment, latest_assessments
 from cloudctl.domain.providers import ensure_provider
 from cloudctl.domain.services import (
     OPTIONAL_TEXT_FIELDS,
@@ -177,9 +177,8 @@ def _import_entry(session: Session, section: DocumentSection, entry: RegisterEnt
                     notes="Date as written in the published register.",
                 )
             )
-            if service.status != "retired":
-                service.status = "approved" if risk.outcome == "approved" else "not-approved"
-            session.add(service)
+            session.flush()
+            follow_latest_assessment(session, service)
             if change.action == "unchanged":
                 change.action = "updated"
             change.fields.append("risk assessment")

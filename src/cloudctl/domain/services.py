@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 
 from cloudctl.db.models import Provider, Service, utcnow
 from cloudctl.domain.lookup import normalise_name, suggestion
-from cloudctl.domain.providers import clean_name, clean_url, ensure_provider, get_provider
+from cloudctl.domain.providers import clean_name, clean_url, ensure_provider, find_provider, get_provider
 from cloudctl.domain.settings import get_settings, school_years
 from cloudctl.domain.vocabulary import CATEGORY_ORDER, parse_category
 from cloudctl.errors import Ambiguous, Conflict, InvalidInput, NotFound
@@ -157,6 +157,12 @@ def add_service(
         )
     if create_provider:
         ensure_provider(session, fields.provider)
+    elif find_provider(session, fields.provider) is None:
+        names = session.exec(select(Provider.name)).all()
+        raise NotFound(
+            f"There is no provider called '{fields.provider}'.{suggestion(fields.provider, names)} "
+            "Add it with --create-provider, or first with: cloudctl provider add NAME"
+        )
     position = session.exec(select(func.coalesce(func.max(Service.position), 0))).one() + 1
     service = Service(
         name=name, category=category, provider_id=0, status="awaiting-assessment", position=position

@@ -7,6 +7,11 @@ from sqlmodel import Session
 from cloudctl.domain.services import categories_of, ordered_services
 from cloudctl.vocab.data_categories import ALL_CATEGORIES, lookup
 
+# The keys of each row, for the header of an empty CSV.
+DATA_MAP_KEYS = (
+    "data_category", "recognised", "special_category", "sensitive", "services", "providers", "service_count",
+)  # fmt: skip
+
 
 def data_map(session: Session) -> list[dict]:
     receivers: dict[str, list[tuple[str, str, str]]] = {}

@@ -38,11 +38,12 @@ def overdue_assessments(session: Session, *, as_of: date, within_days: int = 30)
                 "service": service.name,
                 "category": service.category,
                 "provider": provider.name,
-                "status": service.status,
                 "last_assessed": format_date(last.assessed_on if last else None),
                 "review_due": format_date(due),
                 "days_overdue": days,
                 "state": state,
+                # Last, as in the CSV: a column beyond the report's own.
+                "status": service.status,
             }
         )
     # Never assessed first (nobody has looked at all), then the most overdue.
