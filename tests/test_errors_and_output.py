@@ -139,7 +139,7 @@ def test_empty_provider_list_and_data_map_csv_have_their_headers(cli):
 
 def test_an_unknown_format_is_a_usage_error(hunwick_cli):
     result = hunwick_cli.run("service", "list", "--format", "xml")
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # bad input, like any other
     assert "xml" in result.stderr
 
 
@@ -278,7 +278,7 @@ def test_an_unknown_service_with_nothing_close_says_how_to_list_them(hunwick_cli
 
 def test_a_misspelt_command_is_suggested(hunwick_cli):
     result = hunwick_cli.run("servce", "list")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "Did you mean 'service'?" in result.stderr
 
 
@@ -361,3 +361,18 @@ def test_a_closed_pipe_stops_quietly(tmp_path):
     stderr = process.stderr.read().decode()
     process.wait()
     assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["service", "list", "--bogus"],
+        ["servise", "list"],
+        ["init", "--review-months", "twelve"],
+        ["service", "list", "--format", "xml"],
+        ["provider", "add"],
+    ],
+)
+def test_a_mistyped_command_or_option_exits_1_and_says_what_to_try(cli, args):
+    result = cli.fails(*args)
+    assert "Try 'cloudctl" in result.stderr or "Did you mean" in result.stderr or "Usage:" in result.stderr

@@ -15,6 +15,8 @@ from typer.core import TyperGroup
 
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 2
+# Click's status for a usage error, which cloudctl reports as bad input (1).
+EXIT_USAGE = 2
 
 
 def debug_enabled() -> bool:
@@ -68,6 +70,16 @@ def report(error: BaseException, db_option: str | None = None) -> int:
 
 class CloudctlGroup(TyperGroup):
     """The top-level command group: every command runs inside this error boundary."""
+
+    def main(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # A mistyped command or option is bad input like any other: exit status 1, not Click's 2.
+        # Click has already printed what was wrong and the `--help` to try.
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit as exit_:
+            if exit_.code == EXIT_USAGE:
+                raise SystemExit(EXIT_USER_ERROR) from None
+            raise
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:

@@ -187,7 +187,7 @@ def service_edit(
             session, name, fields, category=category, new_name=new_name, new_category=new_category
         )
         if changed:
-            listed = ", ".join(field.replace("_", " ") for field in changed)
+            listed = ", ".join(changed)
             say(f"Updated '{service.name}' ({service.category}): {listed}.")
         else:
             say(f"Nothing changed: '{service.name}' already had those values.")

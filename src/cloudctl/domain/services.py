@@ -20,6 +20,15 @@ from cloudctl.vocab.year_groups import parse_year_groups
 # Optional fields that real registers carry beyond the published document.
 OPTIONAL_TEXT_FIELDS = ("lawful_basis", "storage_location", "storage_detail", "retention", "owner")
 STORAGE_LOCATIONS = ("UK", "EEA", "elsewhere")
+_DERIVED = {"data_categories", "year_scope", "year_codes"}
+_CHANGE_LABELS = {
+    "provider_id": "provider",
+    "data_shared_text": "data shared",
+    "year_groups_text": "year groups",
+    "review_months": "review interval",
+    "privacy_url": "privacy policy",
+    "extra_fields": "other fields",
+}
 
 
 @dataclass
@@ -129,7 +138,8 @@ def _apply_fields(session: Session, service: Service, fields: ServiceFields) -> 
         put("extra_fields", json.dumps(merged, sort_keys=True))
     if changed:
         service.updated_at = utcnow()
-    return changed
+    # Say what changed as a person would: derived columns follow the text they come from.
+    return [_CHANGE_LABELS.get(name, name.replace("_", " ")) for name in changed if name not in _DERIVED]
 
 
 def _storage_location(value: str) -> str:
