@@ -27,7 +27,8 @@ from cloudctl.db.engine import open_database
 from cloudctl.db.location import sqlite_location
 from cloudctl.db.models import Service
 from cloudctl.domain.assessments import record_assessment
-from cloudctl.domain.consent import ConsentRequest, current_version, record_consent
+from cloudctl.domain.consent import ConsentRequest, record_consent
+from cloudctl.domain.service_versions import record_version
 from cloudctl.domain.providers import add_provider
 from cloudctl.domain.services import ServiceFields, add_service
 from cloudctl.domain.settings import init_school
@@ -83,7 +84,7 @@ def build(path: Path, pupils: int, events: int, services: int = 15) -> None:
     db = open_database(sqlite_location(path))
     with db.write() as session:
         for service in session.exec(select(Service)):
-            current_version(session, service)
+            record_version(session, service)
     db.dispose()
     connection = sqlite3.connect(path)
     versions = dict(connection.execute("SELECT service_id, id FROM service_version"))

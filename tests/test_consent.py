@@ -444,9 +444,28 @@ def test_pupil_show_is_the_subject_access_view(school):
     assert "Services that hold this pupil's data now" in table and "Consent history" in table
 
 
-def test_a_pupil_who_left_is_held_by_nobody_new(school):
-    record = school.json("pupil", "show", school.upns[4])
-    assert record["services_holding_data"] == []
+def test_a_pupil_who_left_is_listed_where_records_are_kept(school):
+    holding = {
+        row["service"]: row["basis"]
+        for row in school.json("pupil", "show", school.upns[4])["services_holding_data"]
+    }
+    assert "held while on roll" in holding["SIMS"]
+    assert "My Maths" not in holding  # never opted in
+
+
+def test_consent_that_no_longer_covers_the_data_is_still_listed_in_the_subject_access_view(school):
+    upn = school.upns[0]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "J A")
+    school.ok("service", "edit", "My Maths", "--data", "full name, class, DOB")
+    holding = {
+        row["service"]: row["basis"] for row in school.json("pupil", "show", upn)["services_holding_data"]
+    }
+    assert "needs renewal" in holding["My Maths"]
+    school.ok("service", "retire", "My Maths")
+    holding = {
+        row["service"]: row["basis"] for row in school.json("pupil", "show", upn)["services_holding_data"]
+    }
+    assert "ask the provider to delete" in holding["My Maths"]
 
 
 def test_the_demo_records_consent_and_prints_the_consent_report(tmp_path, monkeypatch):
@@ -464,3 +483,101 @@ def test_the_demo_records_consent_and_prints_the_consent_report(tmp_path, monkey
     assert statuses.count("opted-out") == 1
     assert statuses.count("opted-in") > 10
     assert "no-response" in statuses
+
+
+def test_a_backdated_form_is_held_to_what_the_service_shared_on_its_date(school):
+    """A form signed before the data grew was about the old data: it needs renewal, and the pupil
+    stays out of the export (the provider would otherwise get a date of birth nobody agreed to)."""
+    upn = school.upns[0]
+    school.ok("service", "edit", "My Maths", "--data", "full name, class, DOB")
+    old_version = school.json("consent", "history", upn)  # nothing yet
+    assert old_version == []
+    import datetime
+
+    yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    school.ok("consent", "optin", upn, "My Maths", "--by", "J A", "--date", yesterday)
+    (event,) = school.json("consent", "history", upn)
+    assert "date of birth" not in event["told_data"]
+    assert status_of(school, upn, "My Maths") == "needs-renewal"
+    assert school.ok("export", "enrolment", "My Maths").stdout.splitlines()[1:] == []
+    # A form dated today was about the service as it is now.
+    school.ok("consent", "optin", upn, "My Maths", "--by", "J A")
+    assert status_of(school, upn, "My Maths") == "opted-in"
+
+
+def test_forms_signed_before_the_school_used_cloudctl_get_the_earliest_version(school):
+    upn = school.upns[0]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "J A", "--date", "2025-09-01")
+    assert status_of(school, upn, "My Maths") == "opted-in"
+
+
+def test_opting_in_again_mends_consent_the_rules_no_longer_count(school):
+    """Opted in when the service was for all years; it became selected-pupils-only, so the old
+    opt-in selected nobody. A new opt-in must be recorded, not waved away as 'already opted in'."""
+    upn = school.upns[0]
+    school.ok("consent", "optin", upn, "ClassDojo", "--by", "J A")
+    school.ok("service", "edit", "ClassDojo", "--years", "Selected Students")
+    assert status_of(school, upn, "ClassDojo") == "not-eligible"
+    result = school.ok("consent", "optin", upn, "ClassDojo", "--by", "J A")
+    assert "already" not in result.stderr
+    assert status_of(school, upn, "ClassDojo") == "opted-in"
+
+
+def test_a_name_in_two_sections_means_the_pupil_service_for_consent(school):
+    upn = school.upns[0]
+    school.ok("consent", "optin", upn, "Google G Suite for Education", "--by", "J A")
+    school.ok("consent", "optout", upn, "Google G Suite for Education")
+    history = school.json("consent", "history", upn, "--service", "Google G Suite for Education")
+    assert [row["decision"] for row in history] == ["opt-in", "opt-out"]
+    history = school.json(
+        "consent", "history", upn, "--service", "Google G Suite for Education", "--category", "pupil"
+    )
+    assert len(history) == 2
+    result = school.fails(
+        "consent", "optout", upn, "Google G Suite for Education", "--category", "management"
+    )
+    assert "no opt-out" in result.stderr
+
+
+def test_a_class_cannot_be_opted_in_to_a_selected_pupils_service(school):
+    outcomes = school.json("consent", "optin", "--class", "3B", "Mable", "--by", "Forms")
+    assert {outcome["action"] for outcome in outcomes} == {"skipped"}
+    assert "selected pupils only" in outcomes[0]["detail"]
+    assert events(school) == []
+
+
+def test_the_consent_report_explains_a_service_that_takes_no_consent(school):
+    result = school.fails("report", "consent", "--service", "SIMS")
+    assert "not a service for pupils or parents" in result.stderr
+
+
+def test_an_export_drops_a_pupil_who_left_or_moved_out_of_the_services_years(school):
+    school.ok("consent", "optin", school.upns[0], "Accelerated Reader", "--by", "J A")
+    school.ok("consent", "optin", school.upns[1], "Accelerated Reader", "--by", "T B")
+    assert len(school.json("export", "enrolment", "Accelerated Reader")) == 2
+    engine = create_engine(school.url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE pupil SET on_roll = :no WHERE upn = :upn"), {"no": False, "upn": school.upns[0]}
+            )
+            connection.execute(
+                text("UPDATE pupil SET year_group = '1' WHERE upn = :upn"), {"upn": school.upns[1]}
+            )
+    finally:
+        engine.dispose()
+    assert school.json("export", "enrolment", "Accelerated Reader") == []
+
+
+def test_no_form_for_a_pupil_who_has_left(school, tmp_path):
+    result = school.fails("consent", "form", "--upn", school.upns[4], "--out", str(tmp_path / "f.html"))
+    assert "no longer on roll" in result.stderr
+
+
+def test_an_export_over_an_existing_readable_file_makes_it_private(school, tmp_path):
+    out = tmp_path / "old.csv"
+    out.write_text("old")
+    out.chmod(0o644)
+    school.ok("export", "enrolment", "My Maths", "--out", str(out))
+    assert (out.stat().st_mode & 0o777) == 0o600
+    assert out.read_text().startswith("forename,surname,class_name")

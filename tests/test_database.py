@@ -474,3 +474,37 @@ def test_a_database_from_a_newer_cloudctl_is_refused(file_cli, tmp_path):
     assert revision_of(path) == "9999"
     assert list(tmp_path.glob("*.bak")) == []
     assert path.read_bytes() == before
+
+
+def test_the_replace_guard_migration_keeps_consent_and_refuses_insert_or_replace(tmp_path):
+    path = tmp_path / "cloudctl.db"
+    engine = _database_at("0003", path)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO service_version (id, service_id, purpose, data_shared_text, data_categories, "
+                "recorded_at) VALUES (1, 1, 'registration', 'DOB, medical', '[]', :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO consent_event (id, pupil_id, service_id, service_version_id, decision, "
+                "effective_on, method, recorded_by, selected, recorded_at) "
+                "VALUES (1, 1, 1, 1, 'opt-in', '2025-01-02', 'form', 'Office', 0, :now)"
+            ),
+            {"now": NOW},
+        )
+    migrate.upgrade(engine, "0004")
+    assert query(path, "SELECT id, decision FROM consent_event") == [(1, "opt-in")]
+    with pytest.raises(DBAPIError, match="are history"), engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT OR REPLACE INTO consent_event (id, pupil_id, service_id, service_version_id, "
+                "decision, effective_on, method, recorded_by, selected, recorded_at) "
+                "VALUES (1, 1, 1, 1, 'opt-out', '2025-01-02', 'form', 'Office', 0, :now)"
+            ),
+            {"now": NOW},
+        )
+    engine.dispose()
+    assert query(path, "SELECT id, decision FROM consent_event") == [(1, "opt-in")]

@@ -72,3 +72,29 @@ def test_a_new_event_is_still_added_after_a_refused_rewrite(with_history):
         engine.dispose()
     with_history.ok("consent", "optout", with_history.upn, "My Maths", "--by", "Jane Smith")
     assert counts(with_history.url)["consent_event"] == 2
+
+
+@pytest.mark.parametrize("table", GUARDED)
+def test_an_insert_over_an_existing_row_cannot_rewrite_history(with_history, table):
+    """SQLite's INSERT OR REPLACE deletes the old row without firing DELETE triggers, so a trigger of
+    its own refuses it; PostgreSQL's ON CONFLICT DO UPDATE meets the UPDATE guard."""
+    from sqlalchemy import inspect
+
+    url = with_history.url
+    before = with_history.snapshot()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            listed = ", ".join(column["name"] for column in inspect(connection).get_columns(table))
+        if url.startswith("sqlite"):
+            statement = f"INSERT OR REPLACE INTO {table} ({listed}) SELECT {listed} FROM {table}"
+        else:
+            statement = (
+                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {table} "
+                "ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id"
+            )
+        with pytest.raises(Exception, match="are history"), engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+    assert with_history.snapshot() == before

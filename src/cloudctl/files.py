@@ -11,9 +11,10 @@ from cloudctl.errors import InvalidInput
 
 def write_private_text(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # An existing file keeps its old mode through O_CREAT: make it private before anything is written.
+    os.fchmod(descriptor, 0o600)
     with open(descriptor, "w", encoding="utf-8", newline="") as stream:
         stream.write(text)
-    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
 
 
 def read_input_bytes(path: Path, what: str) -> bytes:

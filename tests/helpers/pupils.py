@@ -33,7 +33,7 @@ def add_pupils(url: str, pupils: list[dict]) -> list[str]:
                 "class_name": pupil.get("class_name"),
                 "admission_number": None,
                 "on_roll": pupil.get("on_roll", True),
-                "left_on": pupil.get("left_on"),
+                "left_on": pupil.get("left_on", None if pupil.get("on_roll", True) else date(2026, 7, 22)),
                 "created_at": now,
                 "updated_at": now,
             }

@@ -160,13 +160,15 @@ def consent_history(
     ctx: typer.Context,
     upn: Annotated[str, typer.Argument(help="The pupil's UPN.")],
     service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service.")] = None,
+    category: CategoryOption = None,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Every consent decision for a pupil, oldest first, with what the parent was told."""
     from cloudctl.domain.consent_views import consent_history as history
 
     with database(ctx).read() as session:
-        rows = history(session, upn, service)
+        rows = history(session, upn, service, category)
+    for_service = f" for '{service}'" if service else ""
     render(
         rows,
         fmt,
@@ -181,7 +183,7 @@ def consent_history(
             ("note", "Note"),
         ],
         title=f"Consent history of {upn.strip().upper()}",
-        empty="No consent decision has been recorded for this pupil: no response means not enrolled.",
+        empty=f"No consent decision is recorded for this pupil{for_service}: no response means not enrolled.",
     )
 
 

@@ -32,3 +32,21 @@ def drop_statements(dialect: str, table: str) -> list[str]:
     if dialect == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
     return [f"DROP FUNCTION IF EXISTS {table}_refuse_change() CASCADE"]
+
+
+def replace_guard_statements(dialect: str, table: str, what: str) -> list[str]:
+    """SQLite's INSERT OR REPLACE deletes a clashing row without firing DELETE triggers: refuse an
+    insert that reuses an existing id. PostgreSQL needs nothing: ON CONFLICT DO UPDATE fires UPDATE
+    triggers, which the guard above refuses."""
+    if dialect != "sqlite":
+        return []
+    message = f"{what} are history: they cannot be changed or deleted"
+    return [
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    ]
+
+
+def drop_replace_guard_statements(dialect: str, table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_no_replace"] if dialect == "sqlite" else []

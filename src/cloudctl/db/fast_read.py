@@ -19,9 +19,16 @@ def placeholders(count: int) -> str:
 
 
 def fetch_rows(session: Session, sql: str, params: Sequence = ()) -> list[tuple]:
+    """Rows of `sql` (with `?` for each value) from the driver's cursor, in the session's transaction.
+
+    Values always travel as parameters, so the SQL holds no quoted text: that keeps the one
+    translation needed for psycopg (`?` to `%s`, and any `%` doubled) safe.
+    """
+    if "'" in sql or '"' in sql:
+        raise ValueError("fetch_rows takes values as parameters only, never quoted in the SQL")
     connection = session.connection()
     if connection.dialect.paramstyle in ("format", "pyformat"):
-        sql = sql.replace("?", "%s")
+        sql = sql.replace("%", "%%").replace("?", "%s")
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, tuple(params))

@@ -19,9 +19,10 @@ from typing import NamedTuple
 from sqlmodel import Session, select
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
-from cloudctl.db.models import ConsentEvent, Pupil, Service, ServiceVersion
+from cloudctl.db.models import ConsentEvent, Pupil, Service
 from cloudctl.domain.pupils import get_pupil, list_pupils
-from cloudctl.domain.services import get_service, year_codes_of
+from cloudctl.domain.service_versions import version_in_force
+from cloudctl.domain.services import find_services, get_service, year_codes_of
 from cloudctl.errors import InvalidInput, NotFound, RuleRefused
 
 OPT_IN, OPT_OUT = "opt-in", "opt-out"
@@ -121,12 +122,13 @@ class ConsentRequest:
         given_by = " ".join((self.given_by or "").split()) or None
         if self.decision == OPT_IN and given_by is None:
             raise InvalidInput(
-                'An opt-in needs the name of the parent or carer who gave it: add --by "Name".'
+                'An opt-in needs the name of the parent or carer who gave it: give it with --by "Name" '
+                "(or in the 'Given by' column of a file of returned forms)."
             )
         if self.effective_on > today:
             raise InvalidInput(
                 f"The date {self.effective_on.isoformat()} is in the future: consent is recorded once it is "
-                "given. Use the date on the form, or leave --date out for today."
+                "given. Use the date on the form (or leave the date out for today)."
             )
         return ConsentRequest(
             decision=self.decision,
@@ -164,31 +166,6 @@ def display_name(pupil: Pupil) -> str:
 
 
 # --- service versions: what parents were told -------------------------------------------------
-
-
-def current_version(session: Session, service: Service) -> ServiceVersion:
-    """The version matching the service as it stands now, recorded if it is new."""
-    latest = session.exec(
-        select(ServiceVersion)
-        .where(ServiceVersion.service_id == service.id)
-        .order_by(ServiceVersion.id.desc())
-    ).first()
-    if (
-        latest is not None
-        and latest.purpose == service.purpose
-        and latest.data_shared_text == service.data_shared_text
-        and latest.data_categories == service.data_categories
-    ):
-        return latest
-    version = ServiceVersion(
-        service_id=service.id,
-        purpose=service.purpose,
-        data_shared_text=service.data_shared_text,
-        data_categories=service.data_categories,
-    )
-    session.add(version)
-    session.flush()
-    return version
 
 
 def _folded(categories: Iterable[str]) -> frozenset[str]:
@@ -318,14 +295,10 @@ def _refuse_if_not_consent_based(service: Service, decision: str) -> None:
             f"'{service.name}' is a school management service: it is needed to run the school and does not "
             "depend on parents' consent, so there is nothing to opt in to."
         )
-    kind = (
-        "an other online service"
-        if service.category == "other"
-        else "a statutory (legal requirement) service"
-    )
+    section = "other online services" if service.category == "other" else "legal requirements (statutory)"
     raise RuleRefused(
-        f"'{service.name}' is {kind}, which is not consent-based: consent is recorded only for services "
-        "for pupils or parents."
+        f"'{service.name}' is in the register's {section}, which are not consent-based: consent is "
+        "recorded only for services for pupils or parents."
     )
 
 
@@ -470,11 +443,11 @@ def apply_decision(
         refusal = _service_refusal(service) or _pupil_refusal(service, pupil)
         if refusal:
             return skipped(refusal)
-        if standing is not None and standing.decision == OPT_IN and covers(standing, service):
+        if status_for(service, pupil, standing) == OPTED_IN:
             return Outcome(pupil.upn, name, service.name, "unchanged", "already opted in: nothing recorded")
     elif standing is not None and standing.decision == OPT_OUT:
         return Outcome(pupil.upn, name, service.name, "unchanged", "already opted out: nothing recorded")
-    version = current_version(session, service)
+    version = version_in_force(session, service, request.effective_on)
     session.add(
         ConsentEvent(
             pupil_id=pupil.id,
@@ -513,6 +486,17 @@ def pupils_for(
     return pupils
 
 
+def consent_service(session: Session, name: str, category: str | None = None) -> Service:
+    """The service a consent command names. A name in two sections (Google G Suite for Education is a
+    pupil service and a management one) means the pupil service, the only one that takes consent."""
+    if category is None:
+        matches = find_services(session, name)
+        pupil = [service for service in matches if service.category == "pupil"]
+        if len(matches) > 1 and len(pupil) == 1:
+            return pupil[0]
+    return get_service(session, name, category)
+
+
 def pupil_services(session: Session) -> list[Service]:
     return list(session.exec(select(Service).where(Service.category == "pupil").order_by(Service.position)))
 
@@ -543,7 +527,7 @@ def record_consent(
     if all_services:
         services = [service for service in pupil_services(session) if service.status != "retired"]
     else:
-        services = [get_service(session, service_name, category)]
+        services = [consent_service(session, service_name, category)]
         _refuse_if_not_consent_based(services[0], request.decision)
         refusal = _service_refusal(services[0]) if request.decision == OPT_IN else None
         if refusal:
@@ -552,6 +536,11 @@ def record_consent(
     outcomes = []
     for pupil in pupils:
         for service in services:
+            if upn is None and request.decision == OPT_IN and service.year_scope == "selected":
+                # Selection is pupil by pupil: a class's forms must not enrol the whole class.
+                reason = f"'{service.name}' is for selected pupils only: opt each pupil in by UPN."
+                outcomes.append(Outcome(pupil.upn, display_name(pupil), service.name, "skipped", reason))
+                continue
             if all_services and request.decision == OPT_IN:
                 selected = _is_selected(session, pupil, service)
                 if not ServiceRule.of(service).eligible(pupil.on_roll, pupil.year_group, selected=selected):
@@ -604,7 +593,7 @@ def import_consent_returns(
             column = "UPN"
             pupil = get_pupil(session, values["upn"])
             column = "Service"
-            service = get_service(session, values["service"], values.get("category") or None)
+            service = consent_service(session, values["service"], values.get("category") or None)
             column = ""
             outcomes.append(apply_decision(session, pupil, service, request, strict=True))
         except CloudctlError as error:

@@ -7,12 +7,22 @@ import json
 from sqlmodel import Session, select
 
 from cloudctl.db.models import ConsentEvent, Provider, Service, ServiceVersion
-from cloudctl.domain.consent import OPTED_IN, pupil_services, standings, status_for
+from cloudctl.domain.consent import (
+    NEEDS_RENEWAL,
+    OPT_IN,
+    OPTED_IN,
+    consent_service,
+    pupil_services,
+    standings,
+    status_for,
+)
 from cloudctl.domain.pupils import get_pupil
-from cloudctl.domain.services import categories_of, get_service, year_codes_of
+from cloudctl.domain.services import categories_of, year_codes_of
 
 
-def consent_history(session: Session, upn: str, service_name: str | None = None) -> list[dict]:
+def consent_history(
+    session: Session, upn: str, service_name: str | None = None, category: str | None = None
+) -> list[dict]:
     """Every event for the pupil, oldest first, with what the parent was told at the time."""
     pupil = get_pupil(session, upn)
     query = (
@@ -22,7 +32,7 @@ def consent_history(session: Session, upn: str, service_name: str | None = None)
         .where(ConsentEvent.pupil_id == pupil.id)
     )
     if service_name is not None:
-        query = query.where(ConsentEvent.service_id == get_service(session, service_name).id)
+        query = query.where(ConsentEvent.service_id == consent_service(session, service_name, category).id)
     rows = session.exec(query.order_by(ConsentEvent.effective_on, ConsentEvent.id)).all()
     return [
         {
@@ -66,36 +76,41 @@ def consent_status(session: Session, upn: str) -> list[dict]:
 
 
 def services_holding_data(session: Session, upn: str) -> list[dict]:
-    """Every service that holds this pupil's data now: the school-management and statutory services in use,
-    and pupil services while opted in. This is the subject-access view of where a child's data goes."""
+    """Every service that holds, or may still hold, this pupil's data: the subject-access view.
+
+    School-management and statutory services in use hold it without consent (for a pupil who has
+    left, what they held up to then). A pupil service holds it from an opt-in until an opt-out,
+    even when the consent now needs renewal or the pupil is no longer exported to it: the basis
+    says which, so the school knows what to ask the provider.
+    """
     pupil = get_pupil(session, upn)
     latest = standings(session, pupil_ids=[pupil.id])
+    left = ""
+    if not pupil.on_roll:
+        left = (
+            f" (held while on roll: the pupil left on {pupil.left_on})"
+            if pupil.left_on
+            else " (held while on roll)"
+        )
     rows = []
     query = (
         select(Service, Provider)
         .join(Provider, Service.provider_id == Provider.id)
-        .where(Service.status != "retired")
         .order_by(Service.category, Service.position)
     )
     for service, provider in session.exec(query):
-        if service.category in ("management", "statutory"):
-            basis = "needed to run the school" if service.category == "management" else "legal obligation"
-            in_years = service.year_scope == "years" and pupil.year_group in year_codes_of(service)
+        basis = None
+        if service.category in ("management", "statutory") and service.status == "approved":
+            why = "needed to run the school" if service.category == "management" else "legal obligation"
             if service.year_scope == "selected":
-                basis += " (only if the pupil takes part)"
-            holds = (
-                pupil.on_roll
-                and service.status == "approved"
-                and (in_years or service.year_scope == "selected")
-            )
+                basis = f"{why} (only if the pupil takes part){left}"
+            elif service.year_scope == "years" and pupil.year_group in year_codes_of(service):
+                basis = why + left
         elif service.category == "pupil":
-            status = status_for(service, pupil, latest.get((pupil.id, service.id)))
-            holds = status == OPTED_IN
-            basis = "parent's consent"
-        else:
-            holds = False
-            basis = ""
-        if holds:
+            standing = latest.get((pupil.id, service.id))
+            if standing is not None and standing.decision == OPT_IN:
+                basis = _consent_basis(status_for(service, pupil, standing), standing.effective_on, service)
+        if basis is not None:
             rows.append(
                 {
                     "service": service.name,
@@ -106,6 +121,15 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
                 }
             )
     return rows
+
+
+def _consent_basis(status: str, since: str, service: Service) -> str:
+    if status == OPTED_IN:
+        return "parent's consent"
+    if status == NEEDS_RENEWAL:
+        return f"parent's consent of {since}, which needs renewal: the service's data has changed since"
+    why = "the service is retired" if service.status == "retired" else "the pupil is no longer eligible"
+    return f"parent's consent of {since}; no longer sent ({why}): ask the provider to delete what it holds"
 
 
 def subject_access(session: Session, upn: str) -> dict:

@@ -11,6 +11,7 @@ from sqlmodel import Session, func, select
 from cloudctl.db.models import Provider, Service, utcnow
 from cloudctl.domain.lookup import normalise_name, suggestion
 from cloudctl.domain.providers import clean_name, clean_url, ensure_provider, find_provider, get_provider
+from cloudctl.domain.service_versions import record_state_before_change, record_version
 from cloudctl.domain.settings import get_settings, school_years
 from cloudctl.domain.vocabulary import CATEGORY_ORDER, parse_category
 from cloudctl.errors import Ambiguous, Conflict, InvalidInput, NotFound
@@ -180,6 +181,7 @@ def add_service(
     _apply_fields(session, service, fields)
     session.add(service)
     session.flush()
+    record_version(session, service)
     return service
 
 
@@ -193,7 +195,13 @@ def edit_service(
     new_category: str | None = None,
 ) -> tuple[Service, list[str]]:
     service = get_service(session, name, category)
+    told_parents = fields.purpose is not None or fields.data_shared is not None
+    if told_parents:
+        record_state_before_change(session, service)
     changed = _apply_fields(session, service, fields)
+    if told_parents and {"purpose", "data shared"} & set(changed):
+        session.flush()
+        record_version(session, service)
     target_name = clean_name(new_name, "service") if new_name is not None else service.name
     target_category = parse_category(new_category) if new_category is not None else service.category
     if (target_name, target_category) != (service.name, service.category):

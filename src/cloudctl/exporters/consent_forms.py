@@ -10,7 +10,7 @@ from cloudctl.db.models import Provider, Service
 from cloudctl.domain.consent import ServiceRule, display_name, pupils_for, standings
 from cloudctl.domain.services import categories_of
 from cloudctl.domain.settings import get_settings
-from cloudctl.errors import InvalidInput
+from cloudctl.errors import InvalidInput, RuleRefused
 
 POLICY_STATEMENTS = (
     "We ask you to opt in to each service before we enrol your child. No reply means we will not enrol them.",
@@ -24,6 +24,11 @@ def form_pages(session: Session, *, class_name: str | None = None, upn: str | No
     if (class_name is None) == (upn is None):
         raise InvalidInput("Say whose forms to print: --class CLASS or --upn UPN.")
     pupils = pupils_for(session, upn=upn, class_name=class_name)
+    if upn is not None and not pupils[0].on_roll:
+        raise RuleRefused(
+            f"Pupil {pupils[0].upn} is no longer on roll (left {pupils[0].left_on}), so cannot be enrolled: "
+            "there is no consent form to print."
+        )
     rows = session.exec(
         select(Service, Provider)
         .join(Provider, Service.provider_id == Provider.id)

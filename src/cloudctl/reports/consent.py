@@ -18,11 +18,11 @@ from cloudctl.domain.consent import (
     OPTED_OUT,
     STATUSES,
     ServiceRule,
+    consent_service,
     standings,
 )
 from cloudctl.domain.lookup import suggestion
-from cloudctl.domain.services import get_service
-from cloudctl.errors import NotFound
+from cloudctl.errors import NotFound, RuleRefused
 
 # Above this many pupils, reading every event once beats a long IN (...) list.
 _WHOLE_SCHOOL_THRESHOLD = 500
@@ -82,7 +82,12 @@ def _pupils(session: Session, class_name: str | None) -> list[_Pupil]:
 
 def _rules(session: Session, service_name: str | None) -> list[ServiceRule]:
     if service_name is not None:
-        service = get_service(session, service_name, "pupil")
+        service = consent_service(session, service_name)
+        if service.category != "pupil":
+            raise RuleRefused(
+                f"'{service.name}' is not a service for pupils or parents ({service.category}), and only "
+                "those take consent. See the register's sections with: cloudctl service list"
+            )
         return [ServiceRule.of(service)]
     return ServiceRule.for_pupil_services(session)
 
