@@ -28,8 +28,8 @@ from cloudctl.db.location import sqlite_location
 from cloudctl.db.models import Service
 from cloudctl.domain.assessments import record_assessment
 from cloudctl.domain.consent import ConsentRequest, record_consent
-from cloudctl.domain.service_versions import record_version
 from cloudctl.domain.providers import add_provider
+from cloudctl.domain.service_versions import record_version
 from cloudctl.domain.services import ServiceFields, add_service
 from cloudctl.domain.settings import init_school
 from cloudctl.reports.consent import consent_matrix
