@@ -581,3 +581,10 @@ def test_an_export_over_an_existing_readable_file_makes_it_private(school, tmp_p
     school.ok("export", "enrolment", "My Maths", "--out", str(out))
     assert (out.stat().st_mode & 0o777) == 0o600
     assert out.read_text().startswith("forename,surname,class_name")
+
+
+def test_a_date_before_the_pupil_was_born_is_refused(school):
+    result = school.fails(
+        "consent", "optin", school.upns[0], "My Maths", "--by", "J A", "--date", "2010-01-01"
+    )
+    assert "before pupil" in result.stderr

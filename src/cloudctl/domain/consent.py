@@ -438,6 +438,10 @@ def apply_decision(
             raise RuleRefused(f"Not recorded: {reason}")
         return Outcome(pupil.upn, name, service.name, "skipped", reason)
 
+    if request.effective_on < pupil.dob:
+        return skipped(
+            f"the date {request.effective_on.isoformat()} is before pupil {pupil.upn} was born: check the date."
+        )
     selected = service.year_scope == "selected"
     if request.decision == OPT_IN:
         refusal = _service_refusal(service) or _pupil_refusal(service, pupil)
