@@ -440,7 +440,7 @@ def apply_decision(
 
     if request.effective_on < pupil.dob:
         return skipped(
-            f"the date {request.effective_on.isoformat()} is before pupil {pupil.upn} was born: check the date."
+            f"the date {request.effective_on.isoformat()} is before pupil {pupil.upn} was born: check it."
         )
     selected = service.year_scope == "selected"
     if request.decision == OPT_IN:
