@@ -41,6 +41,16 @@ CategoryOption = Annotated[
     str | None, typer.Option("--category", "-c", help="Needed when a name is in two sections.")
 ]
 
+HISTORY_COLUMNS = [
+    ("date", "Date"),
+    ("service", "Service"),
+    ("decision", "Decision"),
+    ("given_by", "Given by"),
+    ("method", "How"),
+    ("recorded_by", "Recorded by"),
+    ("told_data", "Data they were told of"),
+    ("note", "Note"),
+]
 OUTCOME_COLUMNS = [
     ("upn", "UPN"),
     ("pupil", "Pupil"),
@@ -172,16 +182,7 @@ def consent_history(
     render(
         rows,
         fmt,
-        columns=[
-            ("date", "Date"),
-            ("service", "Service"),
-            ("decision", "Decision"),
-            ("given_by", "Given by"),
-            ("method", "How"),
-            ("recorded_by", "Recorded by"),
-            ("told_data", "Data they were told of"),
-            ("note", "Note"),
-        ],
+        columns=HISTORY_COLUMNS,
         title=f"Consent history of {upn.strip().upper()}",
         empty=f"No consent decision is recorded for this pupil{for_service}: no response means not enrolled.",
     )

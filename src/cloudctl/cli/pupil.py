@@ -160,6 +160,7 @@ def pupil_list(
 def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputFormat.table):
     """Everything held about one pupil: the record, every service holding their data now, and their
     consent history (the subject-access view)."""
+    from cloudctl.cli.consent import HISTORY_COLUMNS
     from cloudctl.domain.consent_views import subject_access
 
     with database(ctx).read() as session:
@@ -182,15 +183,7 @@ def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputF
     render(
         record["consent_history"],
         fmt,
-        columns=[
-            ("date", "Date"),
-            ("service", "Service"),
-            ("decision", "Decision"),
-            ("given_by", "Given by"),
-            ("method", "How"),
-            ("recorded_by", "Recorded by"),
-            ("told_data", "Data they were told of"),
-        ],
+        columns=HISTORY_COLUMNS,
         title="Consent history",
         empty="No consent decision has been recorded for this pupil.",
     )
