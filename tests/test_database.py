@@ -319,14 +319,35 @@ def _add_pupil_rows(connection) -> None:
     )
 
 
+def _add_consent_rows(connection) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO service_version (id, service_id, purpose, data_shared_text, data_categories, "
+            "recorded_at) VALUES (1, 1, 'registration', 'DOB, medical', '[]', :now)"
+        ),
+        {"now": NOW},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO consent_event (id, pupil_id, service_id, service_version_id, decision, "
+            "effective_on, method, recorded_by, selected, recorded_at) "
+            "VALUES (1, 1, 1, 1, 'opt-in', '2025-01-02', 'form', 'Office', :false, :now)"
+        ),
+        {"now": NOW, "false": False},
+    )
+
+
 def _database_at(revision: str, path: Path):
     """An SQLite database migrated to `revision`, with rows in every table that revision has."""
     engine = make_engine(sqlite_location(path))
     migrate.upgrade(engine, revision)
     with engine.begin() as connection:
         _add_register_rows(connection)
-        if "pupil" in inspect(connection).get_table_names():
+        tables = inspect(connection).get_table_names()
+        if "pupil" in tables:
             _add_pupil_rows(connection)
+        if "consent_event" in tables:
+            _add_consent_rows(connection)
     return engine
 
 
@@ -380,21 +401,7 @@ def test_the_consent_migration_keeps_pupils_and_guards_consent_history(tmp_path)
     engine = _database_at("0002", path)
     migrate.upgrade(engine, "0003")
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO service_version (id, service_id, purpose, data_shared_text, data_categories, "
-                "recorded_at) VALUES (1, 1, 'registration', 'DOB, medical', '[]', :now)"
-            ),
-            {"now": NOW},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO consent_event (pupil_id, service_id, service_version_id, decision, "
-                "effective_on, method, recorded_by, selected, recorded_at) "
-                "VALUES (1, 1, 1, 'opt-in', '2025-01-02', 'paper', 'Office', 0, :now)"
-            ),
-            {"now": NOW},
-        )
+        _add_consent_rows(connection)
     for statement in ("UPDATE consent_event SET decision = 'opt-out'", "DELETE FROM consent_event"):
         with pytest.raises(DBAPIError, match="are history"), engine.begin() as connection:
             connection.execute(text(statement))
@@ -478,23 +485,7 @@ def test_a_database_from_a_newer_cloudctl_is_refused(file_cli, tmp_path):
 
 def test_the_replace_guard_migration_keeps_consent_and_refuses_insert_or_replace(tmp_path):
     path = tmp_path / "cloudctl.db"
-    engine = _database_at("0003", path)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO service_version (id, service_id, purpose, data_shared_text, data_categories, "
-                "recorded_at) VALUES (1, 1, 'registration', 'DOB, medical', '[]', :now)"
-            ),
-            {"now": NOW},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO consent_event (id, pupil_id, service_id, service_version_id, decision, "
-                "effective_on, method, recorded_by, selected, recorded_at) "
-                "VALUES (1, 1, 1, 1, 'opt-in', '2025-01-02', 'form', 'Office', 0, :now)"
-            ),
-            {"now": NOW},
-        )
+    engine = _database_at("0003", path)  # with a consent event in it
     migrate.upgrade(engine, "0004")
     assert query(path, "SELECT id, decision FROM consent_event") == [(1, "opt-in")]
     with pytest.raises(DBAPIError, match="are history"), engine.begin() as connection:

@@ -100,8 +100,9 @@ def _record(ctx, decision, targets, class_name, year, all_services, by, method, 
         recorded_by=recorded_by,
         note=note,
     )
-    with database(ctx).write() as session:
-        outcomes = record_consent(
+    # Several office staff may record at once: run again if PostgreSQL says the transaction lost a race.
+    outcomes = database(ctx).retrying(
+        lambda session: record_consent(
             session,
             request,
             upn=upn,
@@ -111,6 +112,7 @@ def _record(ctx, decision, targets, class_name, year, all_services, by, method, 
             category=category,
             all_services=all_services,
         )
+    )
     rows = [outcome.record() for outcome in outcomes]
     if upn is not None and service is not None and fmt == OutputFormat.table:
         (outcome,) = outcomes
@@ -252,10 +254,13 @@ def consent_import(
     """Record a batch of returned consent forms, all or nothing."""
     from cloudctl.domain.consent import import_consent_returns
 
-    with database(ctx).write() as session:
+    def import_returns(session):  # type: ignore[no-untyped-def]
         outcomes = import_consent_returns(session, file, encoding=encoding, recorded_by=recorded_by)
         if dry_run:
             session.rollback()
+        return outcomes
+
+    outcomes = database(ctx).retrying(import_returns)
     rows = [outcome.record() for outcome in outcomes]
     render(
         rows,

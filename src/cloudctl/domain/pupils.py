@@ -58,21 +58,8 @@ COMPARED = (
     "class_name",
     "admission_number",
 )
-RECORD_KEYS = (
-    "upn",
-    "upn_temporary",
-    "forename",
-    "surname",
-    "preferred_forename",
-    "preferred_surname",
-    "dob",
-    "gender",
-    "year_group",
-    "class_name",
-    "admission_number",
-    "on_roll",
-    "left_on",
-)
+# Every pupil record's keys, in order: the UPN, the compared fields, and where the pupil stands.
+RECORD_KEYS = ("upn", "upn_temporary", *COMPARED, "on_roll", "left_on")
 DEMO_CLASS_LIST = "demo-class-list.csv"
 # The bundled class list is an export made at the start of the 2026-27 school year.
 DEMO_AS_OF = date(2026, 9, 1)
