@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from cloudctl.exporters.csv_safe import cell_text
+from cloudctl.vocab.text import for_terminal
 
 
 class OutputFormat(enum.StrEnum):
@@ -25,7 +26,8 @@ _FILE_WIDTH = 140
 
 
 def _table_text(value: object) -> str:
-    return cell_text(value, ", ")
+    # A table goes to a terminal: control characters a row holds are shown, never replayed.
+    return for_terminal(cell_text(value, ", "))
 
 
 def _console():

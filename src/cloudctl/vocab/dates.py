@@ -84,3 +84,58 @@ def parse_date(text: str, *, what: str = "date") -> datetime.date:
 def format_date(d: datetime.date | None) -> str | None:
     """ISO form for storage and output; None stays None (an unknown date is not today)."""
     return d.isoformat() if d is not None else None
+
+
+# --- the bounds of the dates cloudctl records ------------------------------------------------------
+# History is kept for ever, so a typo such as 0001-01-01 or 01/11/0026 must be refused, not stored.
+
+EARLIEST_EVENT = datetime.date(2000, 1, 1)
+MOST_YEARS_AHEAD = 10
+# Reports look this far either side of today at most (`--as-of`, `--within`).
+MOST_DAYS_WITHIN = 3660
+
+
+def years_after(day: datetime.date, years: int) -> datetime.date:
+    from dateutil.relativedelta import relativedelta
+
+    return day + relativedelta(years=years)
+
+
+def check_event_date(day: datetime.date, what: str, today: datetime.date) -> datetime.date:
+    """A date something happened (consent given, an assessment made): from 2000 to today."""
+    if day < EARLIEST_EVENT:
+        raise InvalidInput(
+            f"The {what} {day.isoformat()} is before {EARLIEST_EVENT.year}: check the year (a two-digit "
+            "year such as 26 means 2026; write the year in full)."
+        )
+    if day > today:
+        raise InvalidInput(
+            f"The {what} {day.isoformat()} is in the future: record it once it has happened, with the "
+            "date it happened (or leave the date out for today)."
+        )
+    return day
+
+
+def check_future_date(day: datetime.date, what: str, today: datetime.date) -> datetime.date:
+    """A date planned ahead (a next review): no earlier than 2000 and at most ten years from today."""
+    latest = years_after(today, MOST_YEARS_AHEAD)
+    if day < EARLIEST_EVENT or day > latest:
+        raise InvalidInput(
+            f"The {what} {day.isoformat()} is out of range: give a date between {EARLIEST_EVENT.isoformat()} "
+            f"and {latest.isoformat()} (at most {MOST_YEARS_AHEAD} years ahead)."
+        )
+    return day
+
+
+def check_as_of(day: datetime.date, today: datetime.date) -> datetime.date:
+    """The day a report is worked out for: from 2000 to ten years ahead."""
+    return check_future_date(day, "as-of date", today)
+
+
+def check_within(days: int) -> int:
+    """How many days ahead a report looks: 0 to about ten years."""
+    if not 0 <= days <= MOST_DAYS_WITHIN:
+        raise InvalidInput(
+            f"--within {days} is out of range: give a number of days from 0 to {MOST_DAYS_WITHIN} (ten years)."
+        )
+    return days
