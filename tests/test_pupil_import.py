@@ -440,7 +440,10 @@ BAD_FILES = {
     ),
     "blank surname": (_set(2, 2, "  "), ["line 2", "'Legal Surname'", "surname is blank"]),
     "blank forename": (_set(3, 3, ""), ["line 3", "forename is blank"]),
-    "name far too long": (_set(2, 3, "A" * 150), ["line 2", "longer than 100 characters"]),
+    "name far too long": (
+        _set(2, 3, "A" * 150),
+        ["line 2", "'Legal Forename'", "150 characters long", "at most 100", "run together"],
+    ),
     "a note between pupils": (_note_in_the_middle, ["line 4", "not a pupil", "Class 3B starts here"]),
     "no date of birth column": (
         _drop_column(6),

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cloudctl.cli.context import FormatOption, database, parse_date_option, say
+from cloudctl.cli.context import FormatOption, database, parse_as_of, say
 from cloudctl.cli.render import OutputFormat, render, render_record
 
 if TYPE_CHECKING:
@@ -92,17 +91,29 @@ def pupil_import(
         str | None,
         typer.Option("--encoding", help="The file's encoding, e.g. utf-8 or cp1252 (default: detected)."),
     ] = None,
+    allow_leavers: Annotated[
+        int | None,
+        typer.Option(
+            "--allow-leavers",
+            min=0,
+            metavar="N",
+            help="Confirm that N pupils leave the roll: needed when a full list takes more than a quarter "
+            "of the roll off it (the dry run shows the count).",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Import a class list exported from the MIS (SIMS, Arbor, Bromcom and others).
 
     Pupils are matched by UPN: new ones are added, changed ones updated, and pupils missing from a full
     list leave the roll (they are kept, with their consent history). If any row is wrong, nothing is
-    imported and every problem is listed with its line number.
+    imported and every problem is listed with its line number. A UPN that was replaced (change-upn), or a
+    new UPN for a pupil held under another, is refused; so is a full list that would take more than a
+    quarter of the roll off it, unless --allow-leavers confirms the count.
     """
     from cloudctl.domain.pupils import import_class_list
 
-    when = parse_date_option(as_of, "as-of date") or date.today()
+    when = parse_as_of(as_of)
     db = database(ctx)
     with import_progress(file) as progress, db.read() if dry_run else db.write() as session:
         summary = import_class_list(
@@ -114,6 +125,7 @@ def pupil_import(
             encoding=encoding,
             details=dry_run,
             progress=progress,
+            allow_leavers=allow_leavers,
         )
     if dry_run:
         render(

@@ -31,9 +31,18 @@ from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, select
 
 from cloudctl.db.models import Pupil, UpnChange, utcnow
-from cloudctl.errors import Conflict, ImportRejected, InvalidInput, NotFound, Problem
+from cloudctl.domain.roll_guard import check_leavers
+from cloudctl.domain.upn_identity import (
+    NewUpns,
+    refuse_a_replaced_upn,
+    replaced_upn_message,
+    replaced_upns,
+    same_child_problems,
+)
+from cloudctl.errors import Conflict, ImportRejected, InvalidInput, NotFound
 from cloudctl.importers.class_list import ClassList, PupilRow, upn_key
 from cloudctl.vocab.dates import format_date
+from cloudctl.vocab.text import NAME_LIMIT, gate_name, gate_text
 from cloudctl.vocab.upn import check_upn
 from cloudctl.vocab.year_groups import NC_YEARS, parse_year_code
 
@@ -91,7 +100,8 @@ def pupil_record(pupil: Pupil) -> dict:
 
 
 def clean_upn(text: str) -> str:
-    return "".join(text.split()).upper()
+    """A UPN as typed, without spaces, in capitals; a control character in it is refused by the text gate."""
+    return "".join((gate_text(text, "UPN", limit=NAME_LIMIT) or "").split()).upper()
 
 
 def find_pupil(session: Session, upn: str) -> Pupil | None:
@@ -142,7 +152,7 @@ def show_pupil_record(session: Session, upn: str) -> dict:
 
 
 def clean_class(text: str) -> str:
-    return " ".join(text.split())
+    return gate_name(text, "class", required=False) or ""
 
 
 def pupils_query(
@@ -158,6 +168,8 @@ def pupils_query(
         query = query.where(Pupil.on_roll == True)  # noqa: E712 (SQL, not Python)
     if class_name is not None:
         query = query.where(func.lower(Pupil.class_name) == clean_class(class_name).lower())
+    if year is not None:
+        gate_name(year, "year group")
     if year is not None:
         query = query.where(Pupil.year_group == parse_year_code(year))
     return query
@@ -197,7 +209,7 @@ def _fold(text: str) -> str:
 def search_pupils(session: Session, text: str) -> list[Pupil]:
     """Pupils (on roll first, then those who left) whose names hold every word of text, or whose UPN,
     earlier UPN or admission number is the text."""
-    words = _fold(text).split()
+    words = _fold(gate_name(text, "search text", required=False) or "").split()
     if not words:
         raise InvalidInput("Give part of a pupil's name, their UPN or their admission number to search for.")
     key = clean_upn(text)
@@ -238,9 +250,10 @@ def change_upn(session: Session, old: str, new: str) -> tuple[Pupil, str]:
     Returns the pupil and their old UPN; the change is recorded in upn_change.
     """
     pupil = get_pupil(session, old)
-    replacement = check_upn(new)
+    replacement = check_upn(clean_upn(new))
     if replacement.value == pupil.upn:
         raise InvalidInput(f"The pupil's UPN is already {pupil.upn}: nothing to change.")
+    refuse_a_replaced_upn(session, replacement.value, pupil.id)
     holder = find_pupil(session, replacement.value)
     if holder is not None:
         raise Conflict(
@@ -302,6 +315,9 @@ class ImportSummary:
     unchanged: int = 0
     temporary: int = 0  # rows with a temporary UPN
     notes_ignored: int = 0  # rows after the last pupil taken as notes
+    on_roll_before: int = 0  # pupils on roll before the import
+    # For a dry run that a real import would refuse without --allow-leavers: what to do.
+    leavers_note: str | None = None
     changes: list[PupilChange] = field(default_factory=list)  # only when details were asked for
 
     @property
@@ -328,6 +344,8 @@ class ImportSummary:
                 f"{self.unchanged} unchanged",
             ]
             text = f"Dry run of {self.file}: {', '.join(parts)}. Nothing was written."
+            if self.leavers_note:
+                text += f" {self.leavers_note}"
         else:
             parts = [
                 f"{self.added} added",
@@ -366,8 +384,6 @@ class _Held:
         self.seen = bytearray()
         self.keys = array("q")  # sorted UPN keys ...
         self.positions = array("q")  # ... and where each pupil is in the arrays above
-        # On-roll pupils with a temporary UPN, by name and date of birth: their permanent UPN may arrive.
-        self.temporary: dict[tuple, str] = {}
 
     def load(self, session: Session, compared: Sequence[str]) -> None:
         table = Pupil.__table__
@@ -377,7 +393,7 @@ class _Held:
             dob = func.to_char(table.c.dob, "YYYY-MM-DD")
         else:
             dob = table.c.dob  # SQLite stores ISO text: read it as it is, without parsing a date per row
-        columns = [table.c.id, table.c.upn, table.c.on_roll, table.c.upn_temporary]
+        columns = [table.c.id, table.c.upn, table.c.on_roll]
         columns += [table.c[name] for name in compared if name != "dob"]
         columns.append(type_coerce(dob, String).label("dob"))
         query = select(*columns).execution_options(yield_per=CHUNK)
@@ -388,10 +404,8 @@ class _Held:
             except (ValueError, IndexError):
                 keys.append(-1 - len(ids))  # not a UPN an import could hold, so it never matches one
             ids.append(row[0])
-            prints.append(hash((row[4:-1], row[-1])))
+            prints.append(hash((row[3:-1], row[-1])))
             on_roll.append(row[2])
-            if row[3] and row[2]:
-                self.temporary[_identity(row)] = row[1]
         order = sorted(range(len(keys)), key=keys.__getitem__)
         self.keys = array("q", map(keys.__getitem__, order))
         self.positions = array("q", order)
@@ -407,9 +421,10 @@ class _Held:
             return self.positions[index]
         return None
 
-
-def _identity(row: object) -> tuple:
-    return (row.forename.casefold(), row.surname.casefold(), _iso(row.dob))
+    def in_file(self, upn: str) -> bool:
+        """Whether the held pupil with this UPN is in the file being imported (read so far)."""
+        position = self.find(upn)
+        return position is not None and bool(self.seen[position])
 
 
 def _bind_processor(type_: TypeEngine, dialect: Dialect) -> Callable | None:
@@ -553,11 +568,14 @@ def import_class_list(
     encoding: str | None = None,
     details: bool = False,
     progress: Progress | None = None,
+    allow_leavers: int | None = None,
 ) -> ImportSummary:
     """Import a class list exported from the MIS: add new pupils, update changed ones by UPN, take pupils
     missing from a full list off the roll (leaving date = as_of, default today) and bring back any who
     reappear. All or nothing: raises ImportRejected (nothing written by this function survives, as the
-    caller's transaction rolls back) if any row is invalid.
+    caller's transaction rolls back) if any row is invalid, names a replaced UPN or a pupil held under
+    another UPN (`upn_identity`); RuleRefused if a full list would take more than a quarter of the roll off
+    it and `allow_leavers` does not confirm the count (`roll_guard`).
 
     dry_run writes nothing; details collects every change (with the fields) in the summary's `changes`.
     """
@@ -575,10 +593,15 @@ def import_class_list(
             as_of=as_of,
             partial=partial,
             dry_run=dry_run,
+            on_roll_before=held.on_roll.count(1),
         )
+        # One child, one record: replaced UPNs may not come back, and new UPNs are compared (once the file
+        # is read) with the pupils held under other UPNs. Neither is possible in an empty database.
+        replaced = replaced_upns(session) if held.ids else {}
+        new_upns = NewUpns() if held.ids else None
+        upn_column = class_list.heading.column("upn")
         writer = _Writer(session, compared, write=not dry_run)
         pending: list[tuple[int, PupilRow]] = []  # changed rows whose old values the details need
-        temporary_matches: list[tuple[PupilRow, str]] = []
         problems = class_list.problems
         values_of = attrgetter(*compared)
         position_of, seen, prints, on_roll, ids = (
@@ -592,16 +615,18 @@ def import_class_list(
         for count, row in enumerate(class_list.rows(), start=1):
             if progress is not None and count % 5000 == 0:
                 progress(class_list.bytes_read, class_list.size)
+            position = position_of(row.upn)
+            if position is None and row.upn in replaced:
+                problems.add(row.line, upn_column, row.upn, replaced_upn_message(replaced[row.upn]))
             if problems.total:
                 writer.discard()
                 continue
             temporary += row.upn_temporary
-            position = position_of(row.upn)
             if position is None:
                 added += 1
                 writer.add(row)
-                if held.temporary and (match := held.temporary.get(_identity(row))):
-                    temporary_matches.append((row, match))
+                if new_upns is not None:
+                    new_upns.add(row.line, row.upn, row.forename, row.surname, row.dob, row.admission_number)
                 if details:
                     summary.changes.append(_change("added", row))
                 continue
@@ -630,12 +655,23 @@ def import_class_list(
                 f"{path.name} has a heading row but no pupils under it. Export the class list again, with "
                 "the pupils' rows, and import that."
             )
+        if new_upns is not None and (
+            same_child := same_child_problems(session, new_upns, held.in_file, upn_column)
+        ):
+            raise ImportRejected(path.name, same_child)
+        leaving = [] if partial else _leaving(held)
+        summary.leaving = len(leaving)
+        summary.leavers_note = check_leavers(
+            path.name,
+            on_roll=summary.on_roll_before,
+            leaving=len(leaving),
+            allow_leavers=allow_leavers,
+            partial=partial,
+            dry_run=dry_run,
+        )
         writer.flush()
         if details:
             _describe_changes(session, pending, compared, summary)
-        leaving = [] if partial else _leaving(held)
-        summary.leaving = len(leaving)
-        _refuse_lost_temporary_upns(temporary_matches, held, leaving, path)
         if details and leaving:
             _describe_leavers(session, leaving, summary)
         writer.leave(leaving, as_of)
@@ -656,10 +692,6 @@ def _fingerprinter(compared: Sequence[str]) -> Callable[[PupilRow], int]:
         return hash((others(row), text))
 
     return fingerprint
-
-
-def _iso(value: date | str) -> str:
-    return value if value.__class__ is str else value.isoformat()
 
 
 def _change(action: str, row: PupilRow, fields: list[str] | None = None) -> PupilChange:
@@ -688,29 +720,6 @@ def _describe_changes(
 def _leaving(held: _Held) -> list[int]:
     on_roll, seen, ids = held.on_roll, held.seen, held.ids
     return [ids[position] for position in range(len(ids)) if on_roll[position] and not seen[position]]
-
-
-def _refuse_lost_temporary_upns(
-    matches: list[tuple[PupilRow, str]], held: _Held, leaving: list[int], path: Path
-) -> None:
-    """A new UPN for a pupil whose temporary-UPN record would leave the roll: their permanent UPN has come.
-    Importing would split the pupil in two and leave their consent history behind, so refuse."""
-    leaving_upns = {upn for _, upn in matches if not held.seen[held.find(upn)]}
-    if not leaving_upns or not leaving:
-        return
-    problems = [
-        Problem(
-            row.line,
-            "UPN",
-            row.upn,
-            f"this looks like the permanent UPN of the pupil held with temporary UPN {old} (same name "
-            "and date of birth), who would otherwise leave the roll. Run: "
-            f"cloudctl pupil change-upn {old} {row.upn}",
-        )
-        for row, old in matches
-        if old in leaving_upns
-    ]
-    raise ImportRejected(path.name, problems)
 
 
 def _describe_leavers(session: Session, leaving: list[int], summary: ImportSummary) -> None:

@@ -1,9 +1,9 @@
 """Reading class lists exported from a school's MIS (SIMS, Arbor, Bromcom, Wonde and others) as CSV.
 
 Each school builds its own report in its MIS, so nothing about the file is assumed: columns are found by
-name through aliases (case, spaces and punctuation ignored) in any order, the delimiter is sniffed from the
-heading row, and the encoding is detected (UTF-8, UTF-8 or UTF-16 with a byte-order mark, else Windows-1252,
-which is what Excel writes for "CSV (Comma delimited)").
+name through aliases (case, spaces and punctuation ignored) in any order. The file itself (regular files only,
+the encoding, the delimiter, line numbers) is read by `cloudctl.importers.delimited_file`, which the
+returned consent forms share.
 
 The file is streamed: rows are checked and handed on one at a time, so a trust's million-row file does not
 have to fit in memory. Problems are collected with the line number an editor shows, the column as the file
@@ -13,9 +13,6 @@ nothing here touches the database.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +21,20 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cloudctl.errors import ImportRejected, InvalidInput, Problem
+
+# The file reader's functions, some of them re-exported ("X as X"): other modules import them from here.
+from cloudctl.importers.delimited_file import DELIMITERS as DELIMITERS
+from cloudctl.importers.delimited_file import (
+    HEADING_SEARCH_ROWS,
+    DelimitedFile,
+    describe_delimiter,
+    describe_encoding,
+    normalise_heading,
+)
+from cloudctl.importers.delimited_file import detect_encoding as detect_encoding
+from cloudctl.importers.delimited_file import sniff_delimiter as sniff_delimiter
 from cloudctl.vocab.dates import parse_date
+from cloudctl.vocab.text import gate_text
 from cloudctl.vocab.upn import ALPHABET, check_upn
 from cloudctl.vocab.year_groups import parse_year_code
 
@@ -32,10 +42,9 @@ YOUNGEST = 2
 OLDEST = 19
 LONGEST_NAME = 100
 # How many rows from the top may be a report's title lines before the heading row.
-HEADING_SEARCH_ROWS = 10
-DELIMITERS = (",", ";", "\t", "|")
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
-_CHUNK = 1 << 20
+# The heading row names a UPN column: the delimiter is sniffed from it, below any title lines.
+_UPN_WORD = re.compile(r"(?<![a-z])upn(?![a-z])", re.IGNORECASE)
+_RUN_ON = "If two cells have run together, put each value in its own cell."
 
 
 @dataclass(frozen=True)
@@ -115,12 +124,6 @@ class PupilRow(NamedTuple):
     admission_number: str | None
 
 
-def normalise_heading(text: str) -> str:
-    """ "Date of Birth (dd/mm/yyyy)", "date_of_birth" and "DATE OF BIRTH" all become "dateofbirth"."""
-    text = re.sub(r"\([^)]*\)", "", text)
-    return re.sub(r"[^a-z0-9]+", "", text.lower())
-
-
 def aliases_text(spec: ColumnSpec) -> str:
     return ", ".join(f'"{alias}"' for alias in spec.aliases)
 
@@ -159,48 +162,6 @@ class Heading:
 
     def column(self, key: str) -> str:
         return self.cells[self.positions[key]].strip()
-
-
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig or utf-16 from a byte-order mark; utf-8 when every byte decodes as UTF-8; else cp1252."""
-    with path.open("rb") as handle:
-        start = handle.read(4)
-        if start.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
-
-
-def describe_encoding(encoding: str) -> str:
-    name = codecs.lookup(encoding).name
-    return {
-        "utf-8": "UTF-8",
-        "utf-8-sig": "UTF-8 (with a byte-order mark)",
-        "utf-16": "UTF-16",
-        "cp1252": "Windows-1252",
-    }.get(name, encoding)
-
-
-def sniff_delimiter(line: str) -> str:
-    """The delimiter used most often in the heading line (outside quotes); a comma when there is none."""
-    outside = re.sub(r'"[^"]*"', "", line)
-    counts = {delimiter: outside.count(delimiter) for delimiter in DELIMITERS}
-    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
-
-
-def _looks_like_workbook(start: bytes) -> bool:
-    # .xlsx is a zip file; .xls an OLE2 compound file.
-    return start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
 
 
 def match_heading(cells: list[str]) -> dict[str, int]:
@@ -345,127 +306,42 @@ class ClassList:
         self.problems = ProblemLog()
         self.rows_read = 0
         self.notes_ignored = 0
-        self._lines_done = 0  # the lines read up to the last whole row, for a message
-        self._binary: io.BufferedReader | None = None
-        self._text: io.TextIOWrapper | None = None
-        self.size = self._check_file()
-        self.encoding = self._choose_encoding(encoding)
-        self.delimiter = ","
-        self.heading = self._open()
-
-    # -- opening -------------------------------------------------------------------------------------
-
-    def _check_file(self) -> int:
-        path = self.path
+        self._file = DelimitedFile(
+            path,
+            what="class list",
+            advice="Export the class list from the MIS again and save it as CSV.",
+            encoding=encoding,
+            heading=_UPN_WORD,
+        )
+        self.size = self._file.size
+        self.encoding = self._file.encoding
+        self.delimiter = self._file.delimiter
+        self._reader = self._file.reader
         try:
-            size = path.stat().st_size
-            with path.open("rb") as handle:
-                start = handle.read(8)
-        except FileNotFoundError:
-            raise InvalidInput(f"There is no file {path}. Check the name and the folder.") from None
-        except IsADirectoryError:
-            raise InvalidInput(f"{path} is a folder: give the class list file itself.") from None
-        if not size:
-            raise InvalidInput(
-                f"{path.name} is empty. Export the class list from the MIS again and save it as CSV."
-            )
-        if _looks_like_workbook(start):
-            raise InvalidInput(
-                f"{path.name} is an Excel workbook, not a CSV file. Open it in Excel and use "
-                'File > Save As > "CSV UTF-8 (Comma delimited)", then import the .csv file.'
-            )
-        return size
-
-    def _choose_encoding(self, encoding: str | None) -> str:
-        if encoding is None:
-            return detect_encoding(self.path)
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InvalidInput(
-                f'"{encoding}" is not an encoding cloudctl knows. Use utf-8, utf-8-sig, cp1252 (Windows) '
-                "or latin-1, or leave out --encoding to let cloudctl detect it."
-            ) from None
-        return encoding
-
-    def _open(self) -> Heading:
-        self._binary = self.path.open("rb")
-        wide = codecs.lookup(self.encoding).name.startswith("utf-16")
-        if b"\x00" in self._binary.read(4096) and not wide:
-            self.close()
-            raise InvalidInput(
-                f"{self.path.name} is not a text file cloudctl can read. Save the class list from Excel or "
-                'the MIS as "CSV UTF-8 (Comma delimited)" and import that.'
-            )
-        self._binary.seek(0)
-        sample = self._decode_sample()
-        self.delimiter = sniff_delimiter(self._heading_line(sample))
-        self._binary.seek(0)
-        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, newline="")
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
-        try:
-            return self._read_heading()
+            self.heading = self._read_heading()
         except BaseException:
             self.close()
             raise
 
-    def _decode_sample(self) -> str:
-        assert self._binary is not None
-        raw = self._binary.read(64 * 1024)
-        return raw.decode(self.encoding, errors="replace")
+    # -- opening -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _heading_line(sample: str) -> str:
-        lines = [line for line in re.split(r"\r\n|\r|\n", sample) if line.strip()]
-        for line in lines[:HEADING_SEARCH_ROWS]:
-            if re.search(r"(?<![a-z])upn(?![a-z])", line, re.IGNORECASE):
-                return line
-        return lines[0] if lines else ""
-
-    def _next_cells(self, line: int) -> list[str] | None:
-        try:
-            return next(self._reader)
-        except StopIteration:
-            return None
-        except UnicodeDecodeError:
-            raise self._decode_error() from None
-        except csv.Error:
-            # Only a cell longer than csv's limit gets here: a quote that opens and never closes.
-            raise InvalidInput(self._quote_message(line)) from None
-
-    def _decode_error(self) -> InvalidInput:
-        return InvalidInput(
-            f"{self.path.name}, line {self._first_undecodable_line()}: the file is not "
-            f"{describe_encoding(self.encoding)} text. Leave out --encoding to let cloudctl detect the "
-            'encoding, or save the file from Excel as "CSV UTF-8 (Comma delimited)".'
-        )
-
-    def _first_undecodable_line(self) -> int:
-        """Text is decoded in blocks, so find the line with the bad bytes by decoding line by line."""
-        decoder = codecs.getincrementaldecoder(self.encoding)()
-        with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    decoder.decode(raw)
-                except UnicodeDecodeError:
-                    return number
-        return 1
-
-    def _quote_message(self, line: int) -> str:
-        return (
-            f'{self.path.name}, line {line}: a cell opens with a double quote (") that is never closed, so '
-            "the rest of the file runs into it. Remove the stray quote, or put a second one after it."
-        )
+    def _next_cells(self) -> list[str] | None:
+        with self._file.reading():
+            return next(self._reader, None)
 
     def _read_heading(self) -> Heading:
         """The heading row: the first of the top rows naming a UPN column, else the first non-blank row."""
         first: tuple[int, list[str]] | None = None
         last_line = 0
         for _ in range(HEADING_SEARCH_ROWS):
-            cells = self._next_cells(last_line + 1)
+            cells = self._next_cells()
             if cells is None:
                 break
             line, last_line = last_line + 1, self._reader.line_num
+            self._file.lines_done = last_line
+            if last_line != line or self._file.suspect:
+                # Above and in the heading, a line break in a cell is harmless; the cells are unnamed.
+                self._file.text_problems(line, cells, [], (), self._report_text)
             if not any(cell.strip() for cell in cells):
                 continue
             positions = match_heading(cells)
@@ -488,7 +364,7 @@ class ClassList:
 
     def _heading_rejection(self, line: int, positions: dict[str, int]) -> ImportRejected:
         log = ProblemLog()
-        separator = _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+        separator = describe_delimiter(self.delimiter)
         for spec in _missing_columns(positions):
             also = ""
             if spec.key in ("forename", "surname"):
@@ -507,9 +383,7 @@ class ClassList:
     @property
     def bytes_read(self) -> int:
         """How far through the file reading has got (read-ahead included), for a progress bar."""
-        if self._binary is None or self._binary.closed:
-            return self.size
-        return self._binary.tell()
+        return self._file.bytes_read
 
     @property
     def present(self) -> frozenset[str]:
@@ -523,12 +397,8 @@ class ClassList:
     def rows(self) -> Iterator[PupilRow]:
         """The valid rows, in file order. Invalid ones go to `problems`; trailing notes are ignored."""
         try:
-            yield from self._rows()
-        except UnicodeDecodeError:
-            raise self._decode_error() from None
-        except csv.Error:
-            # Only a cell longer than csv's limit gets here: a quote that opens and never closes.
-            raise InvalidInput(self._quote_message(self._lines_done + 1)) from None
+            with self._file.reading():
+                yield from self._rows()
         finally:
             self.close()
 
@@ -553,14 +423,22 @@ class ClassList:
         years: dict[str, str | None] = {}
         pending_notes: list[tuple[int, list[str]]] = []
         reader = self._reader
-        last_line = self._lines_done = reader.line_num
+        file = self._file
+        screened = file.screened  # its flag turns on when a character the text gate refuses is read
+        stored = frozenset(pos.values())
+        last_line = file.lines_done = reader.line_num
         rows_read = 0
         tidy: dict[str, str] = {}  # a cell as written -> with its spaces tidied
         genders: dict[str, str] = {}
         new_row = tuple.__new__  # PupilRow's own constructor checks its arguments, which are known here
         for cells in reader:
             line = last_line + 1
-            last_line = self._lines_done = reader.line_num
+            last_line = file.lines_done = reader.line_num
+            # Only a row over several lines, or one read after a refused character, is looked at closely.
+            if (last_line != line or screened.refused_seen) and file.text_problems(
+                line, cells, cells_of, stored if len(cells) == width else (), self._report_text
+            ):
+                continue
             upn_text = cells[upn_at].strip() if len(cells) > upn_at else ""
             if len(cells) != width or len(upn_text) != 13:
                 filled = [index for index, cell in enumerate(cells) if cell.strip()]
@@ -720,14 +598,19 @@ class ClassList:
             )
             return None
 
+    def _report_text(self, line: int, column: str, message: str) -> None:
+        # The cell's value is not shown: it holds a character that must not reach the terminal.
+        self.problems.add(line, column, "", message)
+
     def _check_lengths(self, line: int, cells: list[str]) -> None:
         """A cell longer than any name: two cells run together, or a note pasted into the row?"""
         for key in ("surname", "forename", *OPTIONAL_FIELDS):
             if key in self.heading.positions:
-                value = " ".join(cells[self.heading.positions[key]].split())
-                if len(value) > LONGEST_NAME:
-                    column = self.heading.column(key)
-                    self.problems.add(line, column, value, f"longer than {LONGEST_NAME} characters.")
+                column = self.heading.column(key)
+                try:
+                    gate_text(cells[self.heading.positions[key]], column, limit=LONGEST_NAME, hint=_RUN_ON)
+                except InvalidInput as error:
+                    self.problems.add(line, column, cells[self.heading.positions[key]], error.message)
 
     def _check_name(self, line: int, column: str, value: str, what: str) -> None:
         if not value:
@@ -768,11 +651,7 @@ class ClassList:
         return dob
 
     def close(self) -> None:
-        # Closing the text wrapper closes the file under it; the file alone when the wrapper never came.
-        if self._text is not None:
-            self._text.close()
-        if self._binary is not None:
-            self._binary.close()
+        self._file.close()
 
     def __enter__(self) -> ClassList:
         return self
