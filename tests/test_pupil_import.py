@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import replace
 from datetime import date
 
@@ -607,3 +608,97 @@ def test_blank_lines_above_the_heading_and_a_file_of_blank_lines(cli, tmp_path):
     assert list(held(cli)) == [upn_for(1)]
     result = cli.fails("pupil", "import", str(write_csv_text(tmp_path / "blank.csv", "\r\n \r\n\r\n")))
     assert "has no rows" in result.stderr
+
+
+# -- characters the text gate refuses, wherever they are -------------------------------------------
+
+
+def _with_cell(rows, line, column, value):
+    rows[line - 1][column] = value
+    return rows
+
+
+GATED = {
+    # (line, column index, value, what the message names)
+    "a NUL past the first 4 KB": (90, 2, "Smi\x00th", ["line 90, column 'Legal Surname'", "NUL character"]),
+    "a NUL near the top": (2, 3, "A\x00nn", ["line 2, column 'Legal Forename'", "NUL character"]),
+    "a terminal escape in the class": (
+        40,
+        8,
+        "\x1b]0;pwned\x073B",
+        ["line 40, column 'Reg Group'", "escape character"],
+    ),
+    "a direction-changing character": (
+        7,
+        3,
+        "Ann\u202egnirts",
+        ["line 7, column 'Legal Forename'", "direction-changing"],
+    ),
+    "a line break in a name": (5, 2, "Smith\nJones", ["line 5, column 'Legal Surname'", "must be one line"]),
+    "a form feed in the admission number": (3, 0, "00\x0c12", ["line 3, column 'Adno'", "U+000C"]),
+}
+
+
+@pytest.mark.parametrize("kind", GATED)
+def test_refused_characters_anywhere_in_a_class_list(cli, tmp_path, kind):
+    line, column, value, expected = GATED[kind]
+    rows = _with_cell(sims_rows(120), line, column, value)
+    path = write_rows(tmp_path / "gated.csv", rows)
+    assert path.stat().st_size > 4096
+    result = cli.fails("pupil", "import", str(path), "--as-of", AS_OF_TEXT)
+    for fragment in expected:
+        assert fragment in result.stderr
+    assert "\x00" not in result.stderr and "\x1b" not in result.stderr and "\u202e" not in result.stderr
+
+
+def test_refused_characters_outside_the_pupils_columns_and_rows(cli, tmp_path):
+    """A column cloudctl does not keep, a title above the heading and a note below the pupils are text
+    in the file all the same."""
+    text = (
+        "Class list\x07\r\n"
+        "UPN,Surname,Forename,DOB,Year,Medical notes\r\n"
+        f"{upn_for(1)},Smith,Ann,01/02/2019,3,asth\x00ma\r\n"
+        f"{upn_for(2)},Jones,Bo,01/02/2019,3,\r\n"
+        "Printed by \x1b[2JSIMS\r\n"
+    )
+    result = cli.fails(
+        "pupil", "import", str(write_csv_text(tmp_path / "t.csv", text)), "--as-of", AS_OF_TEXT
+    )
+    assert "3 problem(s)" in result.stderr
+    assert "line 1: The text in cell 1 contains a control character (U+0007)" in result.stderr
+    assert "line 3, column 'Medical notes'" in result.stderr and "NUL" in result.stderr
+    assert "line 5, column 'UPN': The UPN contains an escape character" in result.stderr
+
+
+def test_line_breaks_in_a_column_cloudctl_does_not_keep_are_fine_and_lines_stay_right(cli, tmp_path):
+    text = (
+        "UPN,Surname,Forename,DOB,Year,Address\r\n"
+        f'{upn_for(1)},Smith,Ann,01/02/2019,3,"1 High Street\r\nHunwick\r\nDL15 0XX"\r\n'
+        f"{upn_for(2)},Jones,Bo,01/02/2019,3,\r\n"
+        f"{upn_for(3)},Brown,Cy,31/02/2019,3,\r\n"
+    )
+    result = cli.fails(
+        "pupil", "import", str(write_csv_text(tmp_path / "t.csv", text)), "--as-of", AS_OF_TEXT
+    )
+    assert "1 problem(s)" in result.stderr and "line 6, column 'DOB'" in result.stderr
+    import_file(cli, write_csv_text(tmp_path / "ok.csv", text.replace("31/02", "28/02")))
+    assert len(held(cli)) == 3
+
+
+def test_utf16_without_a_byte_order_mark(cli, tmp_path):
+    pupils = [replace(pupil, forename="Siân") for pupil in pupil_list(3)]
+    path = write_class_list(tmp_path / "wide.txt", pupils, "arbor", encoding="utf-16-le", delimiter="\t")
+    assert not path.read_bytes().startswith((b"\xff\xfe", b"\xfe\xff"))
+    import_file(cli, path)
+    assert {pupil["forename"] for pupil in held(cli).values()} == {"Siân"}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_only_a_regular_file_is_read(cli, tmp_path):
+    fifo = tmp_path / "list.csv"
+    os.mkfifo(fifo)
+    assert "is a named pipe (FIFO), not a file" in cli.fails("pupil", "import", str(fifo)).stderr
+    assert "is a device, not a file" in cli.fails("pupil", "import", os.devnull).stderr
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
+    assert "not a text file" in cli.fails("pupil", "import", str(binary)).stderr
