@@ -12,11 +12,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
 
-from tests.helpers.class_lists import AS_OF, pupil_list, upn_for, write_class_list
+from tests.conftest import HUNWICK
+from tests.helpers.class_lists import AS_OF, FakePupil, pupil_list, upn_for, write_class_list
+from tests.helpers.cli import snapshot
 
 AS_OF_TEXT = AS_OF.isoformat()
 
@@ -317,3 +326,343 @@ def test_upn_change_cannot_be_changed_or_deleted(cli, tmp_path, action):
         engine.dispose()
     assert cli.snapshot() == before
     assert cli.json("pupil", "show", upn_for(940))["previous_upns"] == [pupils[0].upn]
+
+
+# -- the property: one child, one record, whatever the sequence of lists ------------------------------
+
+PROPERTY_EXAMPLES = 25
+AS_OF_DAY = AS_OF
+CHANGE_UPN_COMMAND = re.compile(r"cloudctl pupil change-upn (\w{13}) (\w{13})")
+ALLOW_LEAVERS = re.compile(r"--allow-leavers (\d+)")
+
+
+@dataclass
+class Child:
+    """A child in the school's MIS: who they are, and the UPN and roll status the MIS has now."""
+
+    number: int
+    upn: str
+    on_roll: bool = True
+
+    @property
+    def forename(self) -> str:
+        return ("Amelia", "Ben", "Cara", "Dev", "Eve", "Finn", "Gwen", "Hari")[self.number % 8]
+
+    @property
+    def surname(self) -> str:
+        return f"Pupil{self.number}"  # one child each: two records with it would be one child split
+
+    @property
+    def dob(self) -> date:
+        return date(2017, 9, 1) + timedelta(days=11 * self.number)
+
+    @property
+    def class_name(self) -> str:
+        return ("3A", "3B")[self.number % 2]
+
+    def identity(self) -> tuple[str, str, str]:
+        return (self.forename.casefold(), self.surname.casefold(), self.dob.isoformat())
+
+    def as_row(self) -> FakePupil:
+        return FakePupil(
+            self.upn, self.forename, self.surname, self.dob, "F", "3", self.class_name, f"{self.number:06d}"
+        )
+
+
+class School:
+    """One example: the MIS (the truth), the school's database, and the office doing what messages say."""
+
+    def __init__(self, folder: Path, url: str, db) -> None:
+        self.folder, self.url, self.db = folder, url, db
+        self.children: list[Child] = []
+        self.exports: list[list[FakePupil]] = []
+        self.serial = 0
+        self.files = 0
+        self.opted_out: set[int] = set()  # children whose parent opted out of My Maths
+
+    def new_upn(self, temporary: bool) -> str:
+        self.serial += 1
+        return upn_for(self.serial, temporary=True) if temporary else upn_for(5000 + self.serial)
+
+    def join(self, temporary: bool) -> None:
+        self.children.append(Child(len(self.children), self.new_upn(temporary)))
+
+    def child(self, index: int) -> Child | None:
+        return self.children[index % len(self.children)] if self.children else None
+
+    def export(self, which: str = "all") -> list[FakePupil]:
+        rows = [
+            child.as_row()
+            for child in self.children
+            if child.on_roll and (which == "all" or child.class_name == which)
+        ]
+        self.exports.append(rows)
+        return rows
+
+    def write(self, rows: list[FakePupil], style: str = "sims") -> Path:
+        self.files += 1
+        return write_class_list(self.folder / f"list-{self.files}.csv", rows, style)
+
+    # -- the database ---------------------------------------------------------------------------------
+
+    def rows(self) -> list[tuple]:
+        from sqlalchemy import text
+
+        with self.db.read() as session:
+            return list(
+                session.connection().execute(
+                    text("SELECT id, upn, forename, surname, dob, on_roll FROM pupil ORDER BY id")
+                )
+            )
+
+    def held_upn(self, child: Child) -> str | None:
+        for _, upn, forename, surname, dob, _ in self.rows():
+            if (forename.casefold(), surname.casefold(), str(dob)[:10]) == child.identity():
+                return upn
+        return None
+
+    def import_list(self, path: Path, *, partial: bool, follow_messages: bool) -> str:
+        """Import as a careful office does: a refusal changes nothing; then, if `follow_messages`, do what it
+        says (the change-upn commands, confirming the count of leavers) and import again."""
+        from cloudctl.domain.pupils import change_upn, import_class_list
+        from cloudctl.errors import CloudctlError
+
+        allow: int | None = None
+        for _ in range(4):
+            before = snapshot(self.url)
+            try:
+                with self.db.write() as session:
+                    import_class_list(session, path, as_of=AS_OF_DAY, partial=partial, allow_leavers=allow)
+                return "imported"
+            except CloudctlError as error:
+                assert snapshot(self.url) == before, "a refused import changed the database"
+                message = error.message
+            commands = CHANGE_UPN_COMMAND.findall(message)
+            kind = (
+                "replaced UPN" if "was replaced by" in message else "leavers" if "quarter" in message else ""
+            )
+            event(f"refused: {'change-upn' if commands else kind or 'other'}")
+            if not follow_messages:
+                return "refused"
+            if commands:
+                for old, new in commands:
+                    with self.db.write() as session:
+                        change_upn(session, old, new)
+            elif (confirm := ALLOW_LEAVERS.search(message)) and "quarter" in message:
+                allow = int(confirm[1])
+            else:
+                assert "was replaced by" in message, message  # a stale list: the office exports again
+                return "refused"
+        raise AssertionError("the messages did not lead to an import")
+
+    def opt_out(self, child: Child) -> None:
+        from typer.testing import CliRunner
+
+        from cloudctl.cli.app import app
+
+        upn = self.held_upn(child)
+        if upn is None:
+            return
+        result = CliRunner().invoke(
+            app,
+            [
+                "--db",
+                self.url.removeprefix("sqlite:///"),
+                "consent",
+                "optout",
+                upn,
+                "My Maths",
+                "--by",
+                "Mum",
+            ],
+        )
+        assert result.exit_code == 0, result.stderr
+        self.opted_out.add(child.number)
+        event("an opt-out recorded")
+
+    # -- what must always hold --------------------------------------------------------------------------
+
+    def check(self) -> None:
+        from sqlalchemy import text
+
+        rows = self.rows()
+        identities = [
+            (forename.casefold(), surname.casefold(), str(dob)[:10])
+            for _, _, forename, surname, dob, _ in rows
+        ]
+        assert len(identities) == len(set(identities)), "one child has two records"
+        by_id = dict(zip((row[0] for row in rows), identities, strict=True))
+        with self.db.read() as session:
+            events = list(session.connection().execute(text("SELECT pupil_id FROM consent_event")))
+            changes = session.connection().execute(text("SELECT COUNT(*) FROM upn_change")).scalar()
+        assert all(pupil_id in by_id for (pupil_id,) in events), "a consent event without its pupil"
+        children = {child.identity(): child for child in self.children}
+        assert {by_id[pupil_id] for (pupil_id,) in events} == {
+            children_identity
+            for children_identity, child in children.items()
+            if child.number in self.opted_out
+        }, "an opt-out is not on its child's one record"
+        assert changes >= getattr(self, "changes", 0), "upn_change lost a row"
+        self.changes = changes
+
+    def check_in_step_with_the_mis(self) -> None:
+        """After a fresh full list was imported: the roll is the MIS's, each child under the MIS's UPN."""
+        held = {
+            (forename.casefold(), surname.casefold(), str(dob)[:10]): (upn, bool(on_roll))
+            for _, upn, forename, surname, dob, on_roll in self.rows()
+        }
+        for child in self.children:
+            if child.on_roll:
+                assert held[child.identity()] == (child.upn, True)
+            elif child.identity() in held:
+                assert held[child.identity()][1] is False
+
+
+STEP = st.one_of(
+    st.tuples(st.just("join"), st.booleans()),  # a new child, with a temporary UPN or not
+    st.tuples(st.just("leave"), st.integers(0, 30)),
+    st.tuples(st.just("class leaves"), st.sampled_from(("3A", "3B"))),
+    st.tuples(st.just("return"), st.integers(0, 30)),
+    st.tuples(st.just("mis changes upn"), st.integers(0, 30)),
+    st.tuples(st.just("office runs change-upn"), st.integers(0, 30)),
+    st.tuples(st.just("import"), st.sampled_from(("sims", "single-name"))),
+    st.tuples(st.just("import partial"), st.sampled_from(("3A", "3B"))),
+    st.tuples(st.just("import a stale list"), st.integers(0, 30)),
+    st.tuples(st.just("opt out"), st.integers(0, 30)),
+)
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    """A database with the Hunwick register (for My Maths), made once and copied for each example."""
+    from typer.testing import CliRunner
+
+    from cloudctl.cli.app import app
+
+    path = tmp_path_factory.mktemp("template") / "school.db"
+    runner = CliRunner()
+    for command in (
+        ["init", "--school", "Hunwick Primary School", "--years", "R,1-6"],
+        ["register", "import", str(HUNWICK)],
+    ):
+        result = runner.invoke(app, ["--db", str(path), *command])
+        assert result.exit_code == 0, result.stderr
+    return path
+
+
+@settings(
+    max_examples=PROPERTY_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(first=st.integers(3, 9), steps=st.lists(STEP, min_size=1, max_size=12))
+@example(
+    first=6,
+    steps=[
+        ("office runs change-upn", 0),
+        ("mis changes upn", 0),
+        ("office runs change-upn", 0),
+        ("import a stale list", 0),
+    ],
+)
+@example(first=6, steps=[("mis changes upn", 1), ("import", "sims"), ("opt out", 1)])
+@example(
+    first=8,
+    steps=[("opt out", 2), ("class leaves", "3A"), ("import", "single-name"), ("import a stale list", 0)],
+)
+@example(
+    first=4,
+    steps=[
+        ("join", True),
+        ("import", "sims"),
+        ("mis changes upn", 4),
+        ("leave", 4),
+        ("import", "sims"),
+        ("return", 4),
+    ],
+)
+def test_one_child_one_record_whatever_the_lists(template_db, monkeypatch, first, steps):
+    from cloudctl.db.engine import open_database
+    from cloudctl.db.location import DatabaseLocation
+
+    monkeypatch.delenv("CLOUDCTL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CLOUDCTL_DB", raising=False)
+    folder = Path(tempfile.mkdtemp(prefix="one-record-"))
+    try:
+        path = folder / "school.db"
+        shutil.copyfile(template_db, path)
+        url = f"sqlite:///{path}"
+        db = open_database(DatabaseLocation(url=url, path=path))
+        try:
+            school = School(folder, url, db)
+            for _ in range(first):
+                school.join(temporary=False)
+            assert (
+                school.import_list(school.write(school.export()), partial=False, follow_messages=True)
+                == "imported"
+            )
+            for action, value in steps:
+                run_step(school, action, value)
+                school.check()
+            # Whatever happened, a fresh full list (and doing what the messages say) brings the records
+            # back in step with the MIS: nothing was split that change-upn cannot join.
+            if not any(child.on_roll for child in school.children):
+                school.join(temporary=False)
+            for style in ("sims", "single-name"):
+                assert (
+                    school.import_list(
+                        school.write(school.export(), style), partial=False, follow_messages=True
+                    )
+                    == "imported"
+                )
+                school.check()
+                school.check_in_step_with_the_mis()
+        finally:
+            db.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_step(school: School, action: str, value) -> None:
+    child = school.child(value) if isinstance(value, int) else None
+    if action == "join":
+        school.join(temporary=value)
+    elif action == "leave" and child is not None:
+        child.on_roll = False
+    elif action == "class leaves":
+        for one in school.children:
+            if one.class_name == value:
+                one.on_roll = False
+    elif action == "return" and child is not None:
+        child.on_roll = True
+    elif action == "mis changes upn" and child is not None:
+        # A temporary UPN made permanent, or a permanent one corrected: the MIS has the new one.
+        child.upn = school.new_upn(temporary=False)
+    elif action == "office runs change-upn" and child is not None:
+        held = school.held_upn(child)
+        if held is not None and held != child.upn:
+            from cloudctl.domain.pupils import change_upn
+
+            with school.db.write() as session:
+                change_upn(session, held, child.upn)
+    elif action == "import":
+        rows = school.export()
+        if rows:  # nobody on roll: there is no list to import
+            outcome = school.import_list(school.write(rows, value), partial=False, follow_messages=True)
+            assert outcome == "imported"
+            school.check()
+            school.check_in_step_with_the_mis()
+    elif action == "import partial":
+        rows = school.export(value)
+        if rows:
+            school.import_list(school.write(rows), partial=True, follow_messages=True)
+    elif action == "import a stale list" and school.exports:
+        # An old export, imported by mistake as the whole school: it may be refused (nothing changes) or
+        # imported (the roll goes back to what it said); either way no child is split.
+        stale = school.exports[value % len(school.exports)]
+        if stale:
+            outcome = school.import_list(school.write(stale), partial=False, follow_messages=False)
+            event(f"a stale list: {outcome}")
+    elif action == "opt out" and child is not None and child.on_roll:
+        school.opt_out(child)
