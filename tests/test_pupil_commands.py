@@ -218,6 +218,26 @@ def test_change_upn_refusals(school, old, new, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("search", "Zo\x1b[2Jë"), "search text"),
+        (("list", "--class", "3A\x00"), "class"),
+        (("list", "--year", "3\x1b"), "year group"),
+        (("show", "H80120\x1b[31m0001001"), "UPN"),
+        (("change-upn", "{temporary}", "H801200001001\x07"), "UPN"),
+        (("change-upn", "G8012\u202e0000101A", "{permanent}"), "UPN"),
+    ],
+)
+def test_pupil_commands_refuse_control_characters(school, args, field):
+    """The text gate: refused with the field's name, and never echoed raw to the terminal."""
+    temporary, permanent = upn_for(40, temporary=True), upn_for(4000)
+    args = [arg.format(temporary=temporary, permanent=permanent) for arg in args]
+    result = school.fails("pupil", *args)
+    assert f"The {field} contains" in result.stderr
+    assert not any(character in result.stderr for character in "\x00\x07\x1b\u202e")
+
+
 def test_pupil_domain_api(school):
     """What the consent and export code builds on: get_pupil, pupils_query, list_pupils, pupil_record."""
     from sqlmodel import Session, create_engine
