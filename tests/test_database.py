@@ -17,6 +17,7 @@ from cloudctl.db.location import DatabaseLocation, sqlite_location
 from cloudctl.db.schema_version import HEAD_REVISION
 from tests.conftest import HUNWICK
 from tests.helpers.cli import Cli
+from tests.helpers.history import insert_history
 
 
 @pytest.fixture
@@ -299,12 +300,17 @@ def _add_register_rows(connection) -> None:
         ),
         {"categories": json.dumps(["date of birth", "medical"]), "now": NOW},
     )
-    connection.execute(
-        text(
-            "INSERT INTO risk_assessment (id, service_id, assessed_on, assessed_by, outcome, recorded_at) "
-            "VALUES (1, 1, '2016-12-01', 'J Bloggs', 'approved', :now)"
-        ),
-        {"now": NOW},
+    insert_history(
+        connection,
+        "risk_assessment",
+        {
+            "id": 1,
+            "service_id": 1,
+            "assessed_on": "2016-12-01",
+            "assessed_by": "J Bloggs",
+            "outcome": "approved",
+            "recorded_at": NOW,
+        },
     )
 
 
@@ -320,20 +326,33 @@ def _add_pupil_rows(connection) -> None:
 
 
 def _add_consent_rows(connection) -> None:
-    connection.execute(
-        text(
-            "INSERT INTO service_version (id, service_id, purpose, data_shared_text, data_categories, "
-            "recorded_at) VALUES (1, 1, 'registration', 'DOB, medical', '[]', :now)"
-        ),
-        {"now": NOW},
+    insert_history(
+        connection,
+        "service_version",
+        {
+            "id": 1,
+            "service_id": 1,
+            "purpose": "registration",
+            "data_shared_text": "DOB, medical",
+            "data_categories": "[]",
+            "recorded_at": NOW,
+        },
     )
-    connection.execute(
-        text(
-            "INSERT INTO consent_event (id, pupil_id, service_id, service_version_id, decision, "
-            "effective_on, method, recorded_by, selected, recorded_at) "
-            "VALUES (1, 1, 1, 1, 'opt-in', '2025-01-02', 'form', 'Office', :false, :now)"
-        ),
-        {"now": NOW, "false": False},
+    insert_history(
+        connection,
+        "consent_event",
+        {
+            "id": 1,
+            "pupil_id": 1,
+            "service_id": 1,
+            "service_version_id": 1,
+            "decision": "opt-in",
+            "effective_on": "2025-01-02",
+            "method": "form",
+            "recorded_by": "Office",
+            "selected": False,
+            "recorded_at": NOW,
+        },
     )
 
 

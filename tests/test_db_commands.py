@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from cloudctl.db.schema_version import HEAD_REVISION
 from tests.conftest import HUNWICK, POSTGRES_ENV
 from tests.helpers.cli import Cli, snapshot
+from tests.helpers.history import insert_history
 from tests.helpers.pupils import add_pupils
 
 TABLES = [
@@ -43,12 +44,15 @@ def fill(cli: Cli) -> list[str]:
             pupil_id = connection.execute(
                 text("SELECT id FROM pupil WHERE upn = :u"), {"u": upns[0]}
             ).scalar()
-            connection.execute(
-                text(
-                    "INSERT INTO upn_change (pupil_id, old_upn, new_upn, changed_at) "
-                    "VALUES (:p, 'G80120000101A', :u, :t)"
-                ),
-                {"p": pupil_id, "u": upns[0], "t": datetime(2026, 9, 2, 8, 30, tzinfo=UTC)},
+            insert_history(
+                connection,
+                "upn_change",
+                {
+                    "pupil_id": pupil_id,
+                    "old_upn": "G80120000101A",
+                    "new_upn": upns[0],
+                    "changed_at": datetime(2026, 9, 2, 8, 30, tzinfo=UTC),
+                },
             )
     finally:
         engine.dispose()
@@ -100,11 +104,13 @@ def test_status_shows_the_backend_the_revision_and_the_rows(hunwick_cli):
     assert status["backend"] == make_url(hunwick_cli.url).get_backend_name()
     assert status["schema_revision"] == HEAD_REVISION
     assert status["schema"] == "up to date"
+    assert status["history"] == "verified"
+    assert status["integrity"].startswith(("ok", "not available"))
     assert {row["table"]: row["rows"] for row in status["tables"]} == counts(hunwick_cli.url)
     assert status["total_rows"] == sum(counts(hunwick_cli.url).values())
 
     table = hunwick_cli.ok("db", "status").stdout
-    assert "schema revision" in table and "consent_event" in table
+    assert "schema revision" in table and "consent_event" in table and "history" in table
 
     csv_lines = hunwick_cli.ok("db", "status", "--format", "csv").stdout.splitlines()
     assert csv_lines[0] == "backend,location,schema_revision,table,rows"
@@ -147,6 +153,7 @@ def test_status_shows_an_older_schema_without_upgrading_it(tmp_path, monkeypatch
     status = cli.json("db", "status")
     assert status["schema_revision"] == "0002"
     assert status["schema"].startswith("older")
+    assert status["history"].startswith("not checked") and status["integrity"] == "ok"
     assert "consent_event" not in {row["table"] for row in status["tables"]}
     assert cli.json("db", "status")["schema_revision"] == "0002"
 
@@ -201,6 +208,7 @@ def test_copy_into_a_new_sqlite_file_keeps_every_row_and_id(hunwick_cli, tmp_pat
     copied = hunwick_cli.json("db", "copy", "--to", str(target))  # a plain path is an SQLite file
     assert {row["table"]: row["rows"] for row in copied} == counts(hunwick_cli.url)
     assert contents(sqlite_url(target)) == contents(hunwick_cli.url)
+    assert "chain heads match" in hunwick_cli.ok("db", "copy", "--to", str(tmp_path / "again.db")).stderr
     assert hunwick_cli.snapshot() == before, "the source must be left as it was"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
@@ -209,6 +217,7 @@ def test_copy_into_a_new_sqlite_file_keeps_every_row_and_id(hunwick_cli, tmp_pat
     copy.ok("--db", str(target), "consent", "optout", upns[0], "My Maths", "--by", "Jane Smith")
     ids = [row[0] for row in contents(sqlite_url(target))["consent_event"]]
     assert len(ids) == len(set(ids)) == 4
+    copy.ok("--db", str(target), "db", "verify")
 
 
 @pytest.fixture
@@ -247,6 +256,7 @@ def test_a_school_joins_the_trust_server(sqlite_cli, blank_postgres_database, mo
     after = contents(server_url)
     assert max(row[0] for row in after["provider"]) == len(after["provider"])
     assert sorted(row[0] for row in after["consent_event"]) == [1, 2, 3, 4]
+    trust.ok("db", "verify")  # the digests SQLite sealed, recomputed from PostgreSQL's values
     engine = create_engine(server_url)
     try:
         with pytest.raises(Exception, match="are history"), engine.begin() as connection:

@@ -1,8 +1,8 @@
 """History is append-only in the database itself, on SQLite and PostgreSQL alike.
 
-Consent events, what parents were told (service versions) and risk assessments may be
-added to, never changed or removed, whatever program touches the database: the
-migrations install triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+Consent events, what parents were told (service versions), risk assessments and UPN
+changes may be added to, never changed or removed, whatever program touches the database:
+the migrations install triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ from sqlalchemy import create_engine, text
 
 from tests.helpers.pupils import add_pupils
 
-GUARDED = ["consent_event", "service_version", "risk_assessment"]
+GUARDED = ["consent_event", "service_version", "risk_assessment", "upn_change"]
 CHANGES = {
     "consent_event": "UPDATE consent_event SET decision = 'opt-out'",
     "service_version": "UPDATE service_version SET purpose = 'something else'",
     "risk_assessment": "UPDATE risk_assessment SET assessed_by = 'someone else'",
+    # Pointing a pupil's old UPN elsewhere would split them from their history.
+    "upn_change": "UPDATE upn_change SET old_upn = 'H801200001001'",
 }
 
 
 @pytest.fixture
 def with_history(hunwick_cli):
-    """The Hunwick register (with its risk assessments) and one parent's opt-in."""
-    (upn,) = add_pupils(hunwick_cli.url, [{"year_group": "3", "class_name": "3B"}])
+    """The Hunwick register (with its risk assessments), one parent's opt-in and a UPN change."""
+    upn, other = add_pupils(hunwick_cli.url, [{"year_group": "3", "class_name": "3B"}, {"year_group": "3"}])
     hunwick_cli.ok("consent", "optin", upn, "My Maths", "--by", "Jane Smith")
+    hunwick_cli.ok("pupil", "change-upn", other, "B801200005001")
     hunwick_cli.upn = upn
     return hunwick_cli
 

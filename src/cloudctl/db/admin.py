@@ -4,6 +4,9 @@
 school's SQLite file (or any cloudctl database) goes into an empty PostgreSQL database
 (or SQLite file) in one transaction, ids and history intact, and the row counts are
 checked before it commits.
+
+Backups and copies carry the history on, so both verify it first (cloudctl.db.verify) and
+refuse a history that does not verify unless told to keep it anyway.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from cloudctl.db.engine import Database, backup_sqlite, describe_connection_error, open_database
 from cloudctl.db.location import DatabaseLocation
 from cloudctl.db.schema_version import HEAD_REVISION
+from cloudctl.db.verify import HistoryBroken, Verification, check_integrity, verify_history
 from cloudctl.errors import Conflict, DatabaseUnavailable, InvalidInput, RuleRefused
 
 VERSION_TABLE = "alembic_version"
@@ -70,9 +74,21 @@ def schema_state(revision: str | None) -> str:
 
 
 def database_status(db: Database) -> dict:
-    """Which database this is, its schema revision, and how many rows each table holds."""
-    with db.engine.connect() as connection:
+    """Which database this is, its schema revision, whether its history verifies (with the engine's
+    quick integrity check), and how many rows each table holds."""
+    with _reading_snapshot(db) as connection:
         revision = read_revision(connection)
+        if revision == HEAD_REVISION:
+            verification = verify_history(connection, integrity="quick")
+            history = verification.summary()
+        else:
+            verification = None
+            history = (
+                "not checked: the schema is not the newest (cloudctl seals the history when it upgrades it)"
+                if revision is not None
+                else "not checked: the database is not set up yet"
+            )
+        integrity = _quick_integrity(connection) if verification is None else verification.integrity
         counts = [
             {"table": table.name, "rows": count_rows(connection, table)} for table in data_tables(connection)
         ]
@@ -85,9 +101,39 @@ def database_status(db: Database) -> dict:
         "schema_revision": revision,
         "newest_revision": HEAD_REVISION,
         "schema": schema_state(revision),
+        "history": history,
+        "integrity": integrity,
         "total_rows": sum(row["rows"] for row in counts),
         "tables": counts,
     }
+
+
+def _quick_integrity(connection: Connection) -> str:
+    return check_integrity(connection, quick=True).integrity
+
+
+def history_before_keeping(
+    connection: Connection, location: DatabaseLocation, what: str, *, accept_broken: bool
+) -> Verification:
+    """Verify the history before a backup or copy (`what`) carries it on: refuse it broken unless accepted."""
+    verification = verify_history(connection, integrity="quick")
+    if not verification.ok and not accept_broken:
+        raise HistoryBroken(
+            f"{verification.failure()}\nSo no {what} of {location.describe()} was made: it would carry the "
+            "broken history on as if it were sound. To make one anyway (to keep as evidence, apart from "
+            "your good backups), add --accept-broken-history."
+        )
+    return verification
+
+
+# --- verify ---------------------------------------------------------------------------------------
+
+
+def verify_database(db: Database, *, heads: dict[str, list[str]] | None = None) -> Verification:
+    """Recompute every history chain, check the guards and run the engine's full integrity check,
+    all on one snapshot of the database. `heads` are heads recorded earlier, per table."""
+    with _reading_snapshot(db) as connection:
+        return verify_history(connection, integrity="full", heads=heads)
 
 
 # --- backup ---------------------------------------------------------------------------------------
@@ -97,6 +143,8 @@ def database_status(db: Database) -> dict:
 class Backup:
     path: Path
     size: int
+    # The verification of the history backed up: "verified", or what was broken and accepted.
+    history: str = "verified"
 
 
 def pg_dump_example(location: DatabaseLocation) -> str:
@@ -115,8 +163,13 @@ def pg_dump_example(location: DatabaseLocation) -> str:
     return " ".join(parts)
 
 
-def backup_database(db: Database, target: Path, *, force: bool = False) -> Backup:
-    """Copy the live SQLite database to `target` with SQLite's online backup API (mode 0600)."""
+def backup_database(
+    db: Database, target: Path, *, force: bool = False, accept_broken_history: bool = False
+) -> Backup:
+    """Copy the live SQLite database to `target` with SQLite's online backup API (mode 0600).
+
+    The history is verified first: a broken one is refused unless `accept_broken_history`.
+    """
     if db.location.path is None:
         raise RuleRefused(
             "cloudctl db backup copies an SQLite database file, and this database is on a PostgreSQL "
@@ -139,6 +192,10 @@ def backup_database(db: Database, target: Path, *, force: bool = False) -> Backu
         raise InvalidInput(f"The folder {target.parent} does not exist: create it first, or choose another.")
     if target.exists() and not force:
         raise Conflict(f"{target} already exists. Choose another file name, or add --force to replace it.")
+    with _reading_snapshot(db) as connection:
+        verification = history_before_keeping(
+            connection, db.location, "backup", accept_broken=accept_broken_history
+        )
     # Written beside the target and renamed into place, so a failed backup never leaves half a file
     # where a good one was.
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
@@ -148,7 +205,7 @@ def backup_database(db: Database, target: Path, *, force: bool = False) -> Backu
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return Backup(path=target, size=target.stat().st_size)
+    return Backup(path=target, size=target.stat().st_size, history=verification.summary())
 
 
 def check_backup(path: Path) -> None:
@@ -182,13 +239,24 @@ def same_database(one: DatabaseLocation, other: DatabaseLocation) -> bool:
     return one.url == other.url
 
 
-def copy_database(source: Database, target_location: DatabaseLocation) -> list[CopiedTable]:
+@dataclass(frozen=True)
+class Copied:
+    tables: list[CopiedTable]
+    # The verification of the history copied: "verified", or what was broken and accepted.
+    history: str
+
+
+def copy_database(
+    source: Database, target_location: DatabaseLocation, *, accept_broken_history: bool = False
+) -> Copied:
     """Copy every row of `source` into the empty database at `target_location`, in one transaction.
 
+    The source's history is verified first (a broken one is refused unless `accept_broken_history`).
     The target is brought to the newest schema first and must hold no rows. Tables go over
     parent before child, ids kept, so every consent event still points at its pupil and
-    service. PostgreSQL's id sequences are then moved past the copied ids. The row counts
-    are compared before committing: on any difference, or any error, nothing is kept.
+    service. PostgreSQL's id sequences are then moved past the copied ids. The row counts,
+    and the history's chain heads, are compared before committing: on any difference, or any
+    error, nothing is kept.
     """
     if same_database(source.location, target_location):
         raise InvalidInput(
@@ -198,7 +266,7 @@ def copy_database(source: Database, target_location: DatabaseLocation) -> list[C
     try:
         target = open_database(target_location)
         try:
-            return _copy_rows(source, target)
+            return _copy_rows(source, target, accept_broken_history=accept_broken_history)
         finally:
             target.dispose()
     except BaseException:
@@ -209,9 +277,10 @@ def copy_database(source: Database, target_location: DatabaseLocation) -> list[C
         raise
 
 
-def _copy_rows(source: Database, target: Database) -> list[CopiedTable]:
+def _copy_rows(source: Database, target: Database, *, accept_broken_history: bool) -> Copied:
     with _reading_snapshot(source) as reader:
         source_revision = read_revision(reader)
+        history = history_before_keeping(reader, source.location, "copy", accept_broken=accept_broken_history)
         source_tables = {table.name: table for table in data_tables(reader)}
         source_counts = {name: count_rows(reader, table) for name, table in source_tables.items()}
         if not any(source_counts.values()):
@@ -248,7 +317,20 @@ def _copy_rows(source: Database, target: Database) -> list[CopiedTable]:
                     f"The copy in {where} did not hold every row ({detail}), so it was undone and nothing "
                     "was copied. Check that nothing else writes to that database, and run db copy again."
                 )
-    return copied
+            _check_copied_history(writer, history, where)
+    return Copied(copied, history.summary())
+
+
+def _check_copied_history(writer: Connection, source: Verification, where: str) -> None:
+    """The copy's history must verify on its own engine, with the same chain heads as the source's."""
+    copy = verify_history(writer, integrity=None)
+    if copy.heads() != source.heads() or (source.ok and not copy.ok):
+        different = [table for table, head in copy.heads().items() if source.heads().get(table) != head]
+        detail = copy.problems[0] if copy.problems else f"the chains of {', '.join(different)} differ"
+        raise DatabaseUnavailable(
+            f"The history copied into {where} did not verify there ({detail}), so the copy was undone and "
+            "nothing was copied. Report this: it is a fault in cloudctl."
+        )
 
 
 @contextmanager

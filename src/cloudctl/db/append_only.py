@@ -2,9 +2,18 @@
 
 Used by the migrations, so the guard holds whatever program touches the file or
 server: an UPDATE or DELETE on a guarded table fails on SQLite and PostgreSQL alike.
+`cloudctl db verify` checks that each trigger is still there, as written here, and enabled.
 """
 
 from __future__ import annotations
+
+# Every history table, and what its rows are called in the refusal.
+GUARDED = {
+    "service_version": "Service versions",
+    "consent_event": "Consent events",
+    "risk_assessment": "Risk assessments",
+    "upn_change": "UPN changes",
+}
 
 
 def guard_statements(dialect: str, table: str, what: str) -> list[str]:
@@ -50,3 +59,13 @@ def replace_guard_statements(dialect: str, table: str, what: str) -> list[str]:
 
 def drop_replace_guard_statements(dialect: str, table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {table}_no_replace"] if dialect == "sqlite" else []
+
+
+def all_guard_statements(dialect: str, table: str) -> list[str]:
+    """Every statement that guards `table` at the newest schema: UPDATE, DELETE, TRUNCATE and REPLACE."""
+    what = GUARDED[table]
+    return guard_statements(dialect, table, what) + replace_guard_statements(dialect, table, what)
+
+
+def drop_all_guard_statements(dialect: str, table: str) -> list[str]:
+    return drop_statements(dialect, table) + drop_replace_guard_statements(dialect, table)

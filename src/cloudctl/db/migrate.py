@@ -47,9 +47,23 @@ def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
 
 def upgrade(engine: Engine, revision: str) -> None:
     config = alembic_config()
-    # A write transaction takes the write lock first (BEGIN IMMEDIATE, or PostgreSQL's advisory
-    # lock), so when several people start an upgraded cloudctl at once one migrates and the
-    # others wait, then find the schema already current and do nothing.
-    with engine.execution_options(cloudctl_write=True).begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a column by copying its table, and dropping a table that others point at
+            # (service_version, under consent events) would break their foreign keys mid-way. SQLite's
+            # documented procedure: keys off for the migration (only outside a transaction), all of
+            # them checked before it commits.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            # A write transaction takes the write lock first (BEGIN IMMEDIATE, or PostgreSQL's advisory
+            # lock), so when several people start an upgraded cloudctl at once one migrates and the
+            # others wait, then find the schema already current and do nothing.
+            with connection.execution_options(cloudctl_write=True).begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("a migration left rows pointing at rows that do not exist")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")

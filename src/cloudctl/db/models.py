@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -105,6 +105,9 @@ class RiskAssessment(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text))
     reference: str | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
 class Pupil(SQLModel, table=True):
@@ -142,6 +145,9 @@ class UpnChange(SQLModel, table=True):
     old_upn: str = Field(max_length=13)
     new_upn: str = Field(max_length=13)
     changed_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
 class ServiceVersion(SQLModel, table=True):
@@ -159,6 +165,9 @@ class ServiceVersion(SQLModel, table=True):
     data_shared_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     data_categories: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
 class ConsentEvent(SQLModel, table=True):
@@ -184,3 +193,13 @@ class ConsentEvent(SQLModel, table=True):
     # An opt-in to a selected-pupils-only service selects the pupil for it.
     selected: bool = Field(default=False)
     recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+# History rows are sealed into their table's chain as they are written.
+from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
+
+for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange):
+    seal_on_insert(_history)
