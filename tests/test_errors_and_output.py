@@ -12,6 +12,7 @@ from cloudctl.cli import errors as cli_errors
 from cloudctl.errors import InvalidInput
 from cloudctl.exporters.csv_safe import cell_text
 from tests.conftest import HUNWICK
+from tests.helpers.class_lists import pupil_list, write_class_list
 
 LISTS = [
     ("provider", "list"),
@@ -139,7 +140,7 @@ def test_empty_provider_list_and_data_map_csv_have_their_headers(cli):
 
 def test_an_unknown_format_is_a_usage_error(hunwick_cli):
     result = hunwick_cli.run("service", "list", "--format", "xml")
-    assert result.exit_code == 1  # bad input, like any other
+    assert result.exit_code == 2  # a mistake in the command line
     assert "xml" in result.stderr
 
 
@@ -278,7 +279,7 @@ def test_an_unknown_service_with_nothing_close_says_how_to_list_them(hunwick_cli
 
 def test_a_misspelt_command_is_suggested(hunwick_cli):
     result = hunwick_cli.run("servce", "list")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Did you mean 'service'?" in result.stderr
 
 
@@ -308,7 +309,7 @@ def test_an_unexpected_error_says_how_to_see_more_and_hides_its_detail(monkeypat
     # The detail of an unexpected error may hold a pupil's name, so it is not shown.
     code = cli_errors.report(RuntimeError("Smith John 2015-03-04"))
     message = capsys.readouterr().err
-    assert code == 2
+    assert code == 3
     assert "Smith" not in message and "Traceback" not in message
     assert "CLOUDCTL_DEBUG=1" in message
 
@@ -316,7 +317,7 @@ def test_an_unexpected_error_says_how_to_see_more_and_hides_its_detail(monkeypat
     try:
         raise RuntimeError("Smith John 2015-03-04")
     except RuntimeError as error:
-        assert cli_errors.report(error) == 2
+        assert cli_errors.report(error) == 3
     assert "Traceback" in capsys.readouterr().err
 
 
@@ -371,8 +372,243 @@ def test_a_closed_pipe_stops_quietly(tmp_path):
         ["init", "--review-months", "twelve"],
         ["service", "list", "--format", "xml"],
         ["provider", "add"],
+        ["assess", "record", "My Maths", "--by", "J Bloggs", "--outcome", "approved"],  # no --date
+        ["report"],
+        [],
+    ],
+    ids=["unknown option", "unknown command", "not a number", "bad choice", "missing argument",
+         "missing option", "no verb", "nothing"],
+)  # fmt: skip
+def test_a_mistyped_command_or_option_exits_2_and_says_what_to_try(hunwick_cli, args):
+    before = hunwick_cli.snapshot()
+    result = hunwick_cli.run(*args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "Usage: cloudctl" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert hunwick_cli.snapshot() == before
+
+
+def test_a_usage_mistake_exits_2_from_the_installed_command(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CLOUDCTL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "cloudctl", "--db", str(tmp_path / "x.db"), "servce", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Did you mean 'service'?" in result.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+# --- one exit status for each kind of ending, and the help and the docs say the same -------------------
+
+
+def test_each_exit_status_is_distinct_and_as_the_lead_decided():
+    assert cli_errors.EXIT_OK == 0
+    assert cli_errors.EXIT_USER_ERROR == 1
+    assert cli_errors.EXIT_USAGE == 2
+    assert cli_errors.EXIT_INTERNAL_ERROR == 3
+    assert cli_errors.EXIT_INTERRUPTED == 130
+
+
+def test_the_top_level_help_lists_every_exit_status(cli):
+    text = cli.ok("--help").stdout
+    listed = text[text.index("Exit status:") :]
+    for code, meaning in cli_errors.EXIT_STATUSES.items():
+        assert re.search(rf"^ +{code} +{re.escape(meaning.split()[0])}", listed, re.MULTILINE), (code, listed)
+    assert "CLOUDCTL_DEBUG=1" in listed
+
+
+def test_exit_0_when_done(hunwick_cli):
+    assert hunwick_cli.run("service", "list").exit_code == 0
+
+
+def test_exit_1_for_bad_input_and_for_a_refusal(hunwick_cli):
+    assert "There is no service" in hunwick_cli.fails("service", "show", "Zzzzzz").stderr
+    # --fail-if-any finding something is 1 too (test_reports_register.py has the full story).
+    result = hunwick_cli.run("report", "overdue-assessments", "--fail-if-any")
+    assert result.exit_code == 1 and "need a risk assessment" in result.stderr
+
+
+def boom(error: BaseException):  # type: ignore[no-untyped-def]
+    def raise_it(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    return raise_it
+
+
+def test_exit_3_for_a_bug_with_no_detail_shown(hunwick_cli, monkeypatch):
+    monkeypatch.delenv("CLOUDCTL_DEBUG", raising=False)
+    # A bug in a report: the kind of failure nobody anticipated.
+    monkeypatch.setattr("cloudctl.reports.data_map.data_map", boom(KeyError("Smith John")))
+    result = hunwick_cli.run("report", "data-map")
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "Error: cloudctl stopped on an unexpected problem (KeyError). Nothing more was written. "
+        "Run the command again with CLOUDCTL_DEBUG=1 to see the details, and report it.\n"
+    )
+
+
+def test_exit_130_when_interrupted(hunwick_cli, monkeypatch):
+    monkeypatch.setattr("cloudctl.reports.data_map.data_map", boom(KeyboardInterrupt()))
+    result = hunwick_cli.run("report", "data-map")
+    assert result.exit_code == 130
+    assert result.stderr == "Error: Stopped. Nothing more was written.\n"
+
+
+# --- what used to end in "unexpected problem" ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-of", "9999-12-31"], "The as-of date 9999-12-31 is out of range"),
+        (["--as-of", "0001-01-01"], "The as-of date 0001-01-01 is out of range"),
+        (["--within", "1000000000000"], "--within 1000000000000 is out of range"),
+        (["--within", "3661"], "from 0 to 3660"),
+        (["--within", "-1"], "from 0 to 3660"),
+        (["--as-of", "2036-01-01", "--within", "3660"], None),  # the bounds themselves are fine
+    ],
+    ids=["as-of far ahead", "as-of year 1", "within huge", "within over", "within negative", "at the bounds"],
+)
+def test_report_dates_and_windows_are_bounded(hunwick_cli, args, message):
+    if message is None:
+        hunwick_cli.ok("report", "overdue-assessments", *args)
+        return
+    result = hunwick_cli.fails("report", "overdue-assessments", *args)
+    assert message in result.stderr
+    assert "unexpected" not in result.stderr
+
+
+def test_pupil_import_as_of_is_bounded(hunwick_cli, tmp_path):
+    path = write_class_list(tmp_path / "class.csv", pupil_list(5))
+    result = hunwick_cli.fails("pupil", "import", str(path), "--as-of", "9999-12-31")
+    assert "The as-of date 9999-12-31 is out of range" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["pupil", "consent"])
+@pytest.mark.parametrize("encoding", ["base64", "zlib_codec", "hex"])
+def test_an_encoding_that_is_not_text_is_refused_plainly(hunwick_cli, tmp_path, command, encoding):
+    path = tmp_path / "file.csv"
+    path.write_text("UPN,Service,Decision,Given by,Date\n", encoding="utf-8")
+    result = hunwick_cli.fails(command, "import", str(path), "--encoding", encoding)
+    assert (
+        f"'{encoding}' is not a text encoding cloudctl can read: use utf-8, utf-8-sig, cp1252 or utf-16"
+        in (result.stderr)
+    )
+
+
+def test_an_unknown_encoding_is_refused_plainly(hunwick_cli, tmp_path):
+    path = tmp_path / "file.csv"
+    path.write_text("UPN,Surname\n", encoding="utf-8")
+    result = hunwick_cli.fails("pupil", "import", str(path), "--encoding", "klingon")
+    assert "klingon" in result.stderr and "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (LookupError("unknown encoding: klingon"), "'klingon' is not a text encoding cloudctl can read"),
+        (
+            LookupError("'base64' is not a text encoding; use codecs.decode() to handle arbitrary codecs"),
+            "'base64' is not a text encoding cloudctl can read",
+        ),
     ],
 )
-def test_a_mistyped_command_or_option_exits_1_and_says_what_to_try(cli, args):
-    result = cli.fails(*args)
-    assert "Try 'cloudctl" in result.stderr or "Did you mean" in result.stderr or "Usage:" in result.stderr
+def test_the_boundary_explains_a_codec_error_wherever_it_comes_from(capsys, error, words):
+    assert cli_errors.report(error) == 1
+    assert words in capsys.readouterr().err
+
+
+def test_an_overflowing_date_is_bad_input_not_a_bug(capsys, monkeypatch):
+    import datetime
+
+    monkeypatch.delenv("CLOUDCTL_DEBUG", raising=False)
+    try:
+        datetime.date(9999, 12, 31) + datetime.timedelta(days=30)
+    except OverflowError as error:
+        assert cli_errors.report(error) == 1
+    message = capsys.readouterr().err
+    assert "too far out of range" in message and "unexpected" not in message
+
+
+def test_an_overflowing_date_inside_a_command_is_bad_input(hunwick_cli, monkeypatch):
+    import datetime
+
+    def overflow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return datetime.date.max + datetime.timedelta(days=1)
+
+    monkeypatch.setattr("cloudctl.reports.data_map.data_map", overflow)
+    result = hunwick_cli.fails("report", "data-map")
+    assert "too far out of range" in result.stderr
+
+
+# --- a damaged database file ---------------------------------------------------------------------------
+
+
+def damage(path, table: str) -> None:  # type: ignore[no-untyped-def]
+    """Overwrite the page that holds `table`'s rows in the middle of a real SQLite file, as a failing disk
+    or a half-finished copy would."""
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything into the main file
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.close()
+    assert 1 < root < pages, "a page in the middle of the file"
+    with open(path, "r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(bytes([0xA5]) * page_size)
+
+
+@pytest.fixture
+def damaged_school(sqlite_cli, tmp_path):
+    """A school with a register and pupils, whose database file then has pages overwritten."""
+    from sqlalchemy.engine import make_url
+
+    sqlite_cli.ok("init", "--school", "Hunwick Primary School", "--years", "R,1-6")
+    sqlite_cli.ok("register", "import", str(HUNWICK))
+    sqlite_cli.ok("pupil", "import", str(write_class_list(tmp_path / "class.csv", pupil_list(60))))
+    return sqlite_cli, make_url(sqlite_cli.url).database
+
+
+@pytest.mark.parametrize(
+    ("table", "command"),
+    [
+        ("service", ["service", "list"]),
+        ("service", ["report", "overdue-assessments"]),
+        ("service", ["service", "add", "Seesaw", "-c", "pupil", "-p", "Google"]),
+        ("pupil", ["pupil", "list"]),
+        ("pupil", ["report", "consent", "--summary"]),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_a_damaged_page_is_named_with_what_to_do(damaged_school, monkeypatch, table, command):
+    cli, path = damaged_school
+    monkeypatch.delenv("CLOUDCTL_DEBUG", raising=False)
+    damage(path, table)
+    result = cli.run(*command)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"Error: The database {path} is damaged")
+    assert "restore the latest backup (made with cloudctl db backup)" in result.stderr
+    assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_damaged_message_comes_from_sqlites_own_words(tmp_path):
+    import sqlite3
+
+    from cloudctl.db.engine import describe_connection_error
+    from cloudctl.db.location import sqlite_location
+
+    location = sqlite_location(tmp_path / "school.db")
+    for words in ("database disk image is malformed", "malformed database schema (service) - invalid"):
+        message = describe_connection_error(location, sqlite3.DatabaseError(words))
+        assert message.startswith(f"The database {tmp_path / 'school.db'} is damaged ({words})")
+        assert "cloudctl db backup" in message

@@ -118,5 +118,5 @@ def test_init_refuses_an_impossible_review_interval(cli):
 def test_init_refuses_a_review_interval_that_is_not_a_number(cli):
     cli.ok("init")
     result = cli.run("init", "--review-months", "twelve")
-    assert result.exit_code == 1  # a usage error: bad input, reported by Typer
+    assert result.exit_code == 2  # a usage error, reported by Typer
     assert "--review-months" in result.stderr

@@ -14,7 +14,7 @@ import typer
 
 from cloudctl import __version__
 from cloudctl.cli import setup
-from cloudctl.cli.errors import CloudctlGroup
+from cloudctl.cli.errors import CloudctlGroup, exit_status_help
 
 # Each noun's sub-app is `app` in `cloudctl.cli.<noun>`; the text is its line in `cloudctl --help`.
 NOUNS: dict[str, str] = {
@@ -73,6 +73,7 @@ app = typer.Typer(
     cls=CloudctlApp,
     name="cloudctl",
     help="A school's register of online services, their risk assessments, pupils and parents' consent.",
+    epilog=exit_status_help(),
     no_args_is_help=True,
     # Locals can hold pupils' data: never print them.
     pretty_exceptions_show_locals=False,

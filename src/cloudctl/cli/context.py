@@ -19,6 +19,12 @@ FormatOption = Annotated[
         "--format", "-f", help="table for people; csv or json for other programs.", case_sensitive=False
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace the --out file if it exists (with a new file readable by you alone)."
+    ),
+]
 CategoryOption = Annotated[
     str | None,
     typer.Option(
@@ -51,3 +57,17 @@ def parse_date_option(value: str | None, what: str) -> date | None:
     from cloudctl.vocab.dates import parse_date
 
     return parse_date(value, what=what)
+
+
+def parse_as_of(value: str | None) -> date:
+    """An `--as-of` date: today when not given, else a date from 2000 to ten years ahead.
+
+    Every `--as-of` goes through here, so a typo such as 9999-12-31 is refused with a message
+    instead of overflowing the date arithmetic behind the command.
+    """
+    today = date.today()
+    if value is None:
+        return today
+    from cloudctl.vocab.dates import check_as_of, parse_date
+
+    return check_as_of(parse_date(value, what="as-of date"), today)

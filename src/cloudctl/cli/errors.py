@@ -1,22 +1,58 @@
 """The one place that turns errors into messages and exit statuses.
 
-A user sees one plain-English line (or a short list) on stderr and exit status 1.
-A traceback appears only with CLOUDCTL_DEBUG=1, because locals and messages from
-deep inside may hold pupils' data.
+A user sees one plain-English line (or a short list) on stderr and an exit status from EXIT_STATUSES.
+A traceback appears only with CLOUDCTL_DEBUG=1, because locals and messages from deep inside may
+hold pupils' data.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import typer
 from typer.core import TyperGroup
 
+EXIT_OK = 0
+# Bad input, a refusal by the rules, or `--fail-if-any` finding something: the message says which.
 EXIT_USER_ERROR = 1
-EXIT_INTERNAL_ERROR = 2
-# Click's status for a usage error, which cloudctl reports as bad input (1).
+# A mistake in the command line, as Click reports it: unknown command or option, bad choice, missing argument.
 EXIT_USAGE = 2
+# A bug in cloudctl: the "unexpected problem" message.
+EXIT_INTERNAL_ERROR = 3
+# Ctrl-C, as shells report a program stopped by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
+
+# What each exit status means, in the words of `cloudctl --help` and the docs (tests hold them together).
+EXIT_STATUSES: dict[int, str] = {
+    EXIT_OK: "done",
+    EXIT_USER_ERROR: "bad input, or refused by the rules (the message says why, and nothing was written); "
+    "or --fail-if-any found something",
+    EXIT_USAGE: "a mistake in the command line (an unknown command or option, a value not among the "
+    "choices, a missing argument)",
+    EXIT_INTERNAL_ERROR: "an unexpected problem in cloudctl itself (run it again with CLOUDCTL_DEBUG=1 "
+    "and report it)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+def exit_status_help() -> str:
+    """The exit statuses as a table, for the end of `cloudctl --help` (\b keeps Click from rewrapping it)."""
+    import textwrap
+
+    lines = ["\b", "Exit status:"]
+    for code, meaning in EXIT_STATUSES.items():
+        wrapped = textwrap.wrap(meaning, width=66)
+        lines.append(f"  {code:<5}{wrapped[0]}")
+        lines += [f"       {more}" for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
+ENCODINGS_TO_USE = "use utf-8, utf-8-sig, cp1252 or utf-16"
+# codecs' words for a codec it does not have, or one that does not turn bytes into text (base64, zlib).
+_UNKNOWN_CODEC = re.compile(r"unknown encoding: (.+)")
+_NOT_TEXT_CODEC = re.compile(r"'(.+)' is not a text encoding")
 
 
 def debug_enabled() -> bool:
@@ -30,11 +66,15 @@ def message_for(error: BaseException, db_option: str | None = None) -> tuple[str
     if cloudctl_errors is not None and isinstance(error, cloudctl_errors.CloudctlError):
         return error.message, error.exit_code
     sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
-    if sqlalchemy_exc is not None and isinstance(error, sqlalchemy_exc.DBAPIError):
+    sqlite3 = sys.modules.get("sqlite3")
+    if (sqlalchemy_exc is not None and isinstance(error, sqlalchemy_exc.DBAPIError)) or (
+        # Raised by the driver itself where cloudctl reads with a raw cursor or copies with the backup API.
+        sqlite3 is not None and isinstance(error, sqlite3.DatabaseError)
+    ):
         from cloudctl.db.engine import describe_connection_error
         from cloudctl.db.location import resolve_location
 
-        text = str(error.orig)
+        text = str(getattr(error, "orig", error))
         if "are history" in text:
             return (
                 "That change was refused: consent events and risk assessments are history and are "
@@ -43,11 +83,35 @@ def message_for(error: BaseException, db_option: str | None = None) -> tuple[str
             )
         return describe_connection_error(resolve_location(db_option), error), EXIT_USER_ERROR
     if isinstance(error, KeyboardInterrupt):
-        return "Stopped. Nothing more was written.", 130
+        return "Stopped. Nothing more was written.", EXIT_INTERRUPTED
+    if isinstance(error, OverflowError):
+        # Date arithmetic past the year 9999, or a number too big to store: the input, not a bug.
+        return (
+            "A date or number given is too far out of range for cloudctl to work with, so nothing was "
+            "written. Check the dates (from 2000, at most ten years ahead) and numbers in the command or "
+            "the file, and run it again.",
+            EXIT_USER_ERROR,
+        )
+    if isinstance(error, LookupError) and (encoding := _codec_named(error)) is not None:
+        return encoding_message(encoding), EXIT_USER_ERROR
     if isinstance(error, OSError):
         name = f" '{error.filename}'" if error.filename else ""
         return f"cloudctl could not use the file{name}: {error.strerror or error}.", EXIT_USER_ERROR
     return None
+
+
+def _codec_named(error: LookupError) -> str | None:
+    """The encoding an error from `codecs` names, or None if the error is not about an encoding."""
+    text = str(error)
+    match = _UNKNOWN_CODEC.fullmatch(text) or _NOT_TEXT_CODEC.match(text)
+    return match[1] if match else None
+
+
+def encoding_message(encoding: str) -> str:
+    return (
+        f"'{encoding}' is not a text encoding cloudctl can read: {ENCODINGS_TO_USE}, or leave out "
+        "--encoding to let cloudctl detect it."
+    )
 
 
 def report(error: BaseException, db_option: str | None = None) -> int:
@@ -69,17 +133,11 @@ def report(error: BaseException, db_option: str | None = None) -> int:
 
 
 class CloudctlGroup(TyperGroup):
-    """The top-level command group: every command runs inside this error boundary."""
+    """The top-level command group: every command runs inside this error boundary.
 
-    def main(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        # A mistyped command or option is bad input like any other: exit status 1, not Click's 2.
-        # Click has already printed what was wrong and the `--help` to try.
-        try:
-            return super().main(*args, **kwargs)
-        except SystemExit as exit_:
-            if exit_.code == EXIT_USAGE:
-                raise SystemExit(EXIT_USER_ERROR) from None
-            raise
+    Mistakes in the command line never reach it: Click reports them itself, with the usage and
+    the `--help` to try, and exits with its own status for them, EXIT_USAGE.
+    """
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import FormatOption, database, parse_date_option, say
+from cloudctl.cli.context import FormatOption, database, parse_as_of, say
 from cloudctl.cli.render import OutputFormat, render
 
 app = typer.Typer(no_args_is_help=True)
@@ -27,10 +26,12 @@ OVERDUE_COLUMNS = [
 def report_overdue_assessments(
     ctx: typer.Context,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="The date to judge by (default today).")
+        str | None,
+        typer.Option("--as-of", help="The date to judge by (default today; from 2000 to ten years ahead)."),
     ] = None,
     within: Annotated[
-        int, typer.Option("--within", help="Also list reviews due within this many days.")
+        int,
+        typer.Option("--within", help="Also list reviews due within this many days (0 to 3660)."),
     ] = 30,
     fail_if_any: Annotated[
         bool,
@@ -43,7 +44,7 @@ def report_overdue_assessments(
     """Services whose risk assessment is overdue, due soon, or was never done; most overdue first."""
     from cloudctl.reports.overdue import overdue_assessments
 
-    when = parse_date_option(as_of, "as-of date") or date.today()
+    when = parse_as_of(as_of)
     with database(ctx).read() as session:
         rows = overdue_assessments(session, as_of=when, within_days=within)
     render(

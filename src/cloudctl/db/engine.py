@@ -319,6 +319,15 @@ def describe_connection_error(location: DatabaseLocation, error: Exception) -> s
         return (
             f"cloudctl cannot open the database file {where}. Check that the folder exists and is writable."
         )
+    damaged = "disk image is malformed" in lowered or "malformed database schema" in lowered
+    # PostgreSQL's data_corrupted and index_corrupted.
+    if damaged or sqlstate in ("XX001", "XX002"):
+        backup = "cloudctl db backup" if location.path is not None else "your server's backups"
+        return (
+            f"The database {where} is damaged ({detail}), so cloudctl stopped and wrote nothing more: "
+            f"restore the latest backup (made with {backup}) in its place, and keep the damaged copy for "
+            "whoever looks after the computer. `cloudctl db verify` says whether a database is whole."
+        )
     if "file is not a database" in lowered:
         return (
             f"{where} is not a cloudctl database (it is not an SQLite file). Choose another file with --db."

@@ -9,15 +9,17 @@ from sqlmodel import Session
 from cloudctl.domain.assessments import latest_assessments, review_due
 from cloudctl.domain.services import ordered_services
 from cloudctl.domain.settings import get_settings
-from cloudctl.errors import InvalidInput
-from cloudctl.vocab.dates import format_date
+from cloudctl.vocab.dates import check_as_of, check_within, format_date
 
 STATE_ORDER = {"never-assessed": 0, "overdue": 1, "due-soon": 2}
 
 
-def overdue_assessments(session: Session, *, as_of: date, within_days: int = 30) -> list[dict]:
-    if within_days < 0:
-        raise InvalidInput(f"--within must be 0 or more days (it was {within_days}).")
+def overdue_assessments(
+    session: Session, *, as_of: date, within_days: int = 30, today: date | None = None
+) -> list[dict]:
+    # Bounded, so that the date arithmetic below cannot overflow (as of 9999-12-31, within 10**12 days).
+    check_as_of(as_of, today or date.today())
+    check_within(within_days)
     settings = get_settings(session)
     latest = latest_assessments(session)
     horizon = as_of + timedelta(days=within_days)
