@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import FormatOption, database, say
+from cloudctl.cli.context import ForceOption, FormatOption, database, say
 from cloudctl.cli.render import OutputFormat, render
 
 app = typer.Typer(no_args_is_help=True)
@@ -73,3 +73,32 @@ def register_publish(
         return
     out.write_text(text, encoding="utf-8")
     say(f"Wrote the register to {out}.")
+
+
+@app.command("example")
+def register_example(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
+    force: ForceOption = False,
+):
+    """Write the register Hunwick Primary School publishes (bundled with cloudctl), to try an import with.
+
+    It is also an example of the document `register import` reads: the sections, and the labelled
+    lines of each entry.
+    """
+    from importlib import resources
+
+    text = resources.files("cloudctl").joinpath("data", EXAMPLE_REGISTER).read_text(encoding="utf-8")
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    from cloudctl.files import write_private_text
+
+    write_private_text(out, text, force=force, what="register")
+    import shlex
+
+    command = f"cloudctl register import {shlex.quote(str(out))}"
+    say(f"Wrote Hunwick Primary School's register to {out}: import it with {command}")
+
+
+# Bundled with cloudctl (src/cloudctl/data), as the demo uses it.
+EXAMPLE_REGISTER = "hunwick-cloud-service-providers.txt"
