@@ -227,3 +227,39 @@ def test_the_walkthrough_is_read_as_printed():
     assert "\\\n  --purpose" in add.command
     (fail_if_any,) = [step for step in steps if "--fail-if-any" in step.command]
     assert fail_if_any.expected == 1
+
+
+# --- register example: the file the walk-through imports ---------------------------------------------
+
+
+def test_register_example_writes_the_bundled_register(tmp_path, monkeypatch):
+    from tests.conftest import HUNWICK
+    from tests.helpers.cli import Cli
+
+    monkeypatch.chdir(tmp_path)
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}")
+    # It opens no database: not even one it could not make.
+    result = cli.ok(
+        "--db", str(tmp_path / "no" / "such" / "folder.db"), "register", "example", "--out", "h.txt"
+    )
+    assert (tmp_path / "h.txt").read_bytes() == HUNWICK.read_bytes()
+    assert result.stderr == (
+        "Wrote Hunwick Primary School's register to h.txt: import it with cloudctl register import h.txt\n"
+    )
+    assert not (tmp_path / "no").exists() and not (tmp_path / "unused.db").exists()
+    assert cli.ok("register", "example").stdout == HUNWICK.read_text(encoding="utf-8")
+
+
+def test_register_example_never_writes_over_a_file_unless_forced(tmp_path, monkeypatch):
+    from tests.conftest import HUNWICK
+    from tests.helpers.cli import Cli
+
+    monkeypatch.chdir(tmp_path)
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}")
+    mine = tmp_path / "mine.txt"
+    mine.write_text("the school's own notes", encoding="utf-8")
+    result = cli.run("register", "example", "--out", str(mine))
+    assert result.exit_code == 1 and "--force" in result.stderr
+    assert mine.read_text(encoding="utf-8") == "the school's own notes"
+    cli.ok("register", "example", "--out", str(mine), "--force")
+    assert mine.read_bytes() == HUNWICK.read_bytes()
