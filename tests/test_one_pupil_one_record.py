@@ -204,6 +204,16 @@ def test_one_child_twice_in_a_list_under_two_upns_is_refused(cli, tmp_path):
     assert f"held with UPN {pupils[1].upn} (also in this file)" in result.stderr
 
 
+def test_new_upns_are_kept_compactly_and_given_back_exactly():
+    """An import's new UPNs are kept as integers (a trust adds a million): each comes back as it was."""
+    from cloudctl.domain.upn_identity import upn_from_key
+    from cloudctl.importers.class_list import upn_key
+
+    upns = [upn_for(index) for index in (0, 7, 999_999, 9_999_999)]
+    upns += [upn_for(index, temporary=True) for index in (0, 9, 10, 35, 2299)]
+    assert [upn_from_key(upn_key(upn)) for upn in upns] == upns
+
+
 # -- the leavers guard --------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from cloudctl.db.models import Pupil, UpnChange
 from cloudctl.errors import Conflict, Problem
+from cloudctl.importers.class_list import upn_key
 
 # Dates of birth per "dob IN (...)" query: well inside every database's limit on parameters.
 _IN_CHUNK = 500
@@ -90,29 +91,38 @@ def _same_names(forename: str, surname: str, dob: date | str) -> int:
     return hash((forename.casefold(), surname.casefold(), dob if isinstance(dob, str) else dob.isoformat()))
 
 
-def _admission(value: str | None) -> str | None:
-    """An admission number as compared: without leading zeros; None when there is none."""
-    if not value:
-        return None
-    return value.strip().lstrip("0") or "0"
+_NO_ADMISSION = 0
+
+
+def _admission(value: str | None) -> int:
+    """An admission number as compared (a hash, without leading zeros); _NO_ADMISSION when there is none."""
+    if not value or not value.strip():
+        return _NO_ADMISSION
+    return hash(value.strip().lstrip("0") or "0") or 1
+
+
+def upn_from_key(key: int) -> str:
+    """The UPN `class_list.upn_key` made this integer from."""
+    rest, last = key >> 6, key & 63
+    return f"{chr(rest // 10**11)}{rest % 10**11:011d}{chr(last + (48 if last < 10 else 55))}"
 
 
 class NewUpns:
-    """The rows an import adds under UPNs cloudctl has never held, kept compactly (a trust's first import
-    adds a million): their line, UPN, a hash of name and date of birth, and admission number. After the file
-    is read they are compared with the pupils already held (`same_child_problems`)."""
+    """The rows an import adds under UPNs cloudctl has never held, kept compactly (32 bytes a row: a trust's
+    import may add a million): their line, UPN, a hash of name and date of birth, and admission number. After
+    the file is read they are compared with the pupils already held (`same_child_problems`)."""
 
     def __init__(self) -> None:
         self.lines = array("q")
         self.prints = array("q")
-        self.upns: list[str] = []
-        self.admissions: list[str | None] = []
+        self.upns = array("q")
+        self.admissions = array("q")
         self.dobs: set[date] = set()
 
     def add(self, line: int, upn: str, forename: str, surname: str, dob: date, admission: str | None) -> None:
         self.lines.append(line)
         self.prints.append(_same_names(forename, surname, dob))
-        self.upns.append(upn)
+        self.upns.append(upn_key(upn))
         self.admissions.append(_admission(admission))
         self.dobs.add(dob)
 
@@ -128,7 +138,7 @@ def same_child_problems(
     the file being imported."""
     if not new:
         return []
-    held: dict[int, list[tuple[str, str | None]]] = {}
+    held: dict[int, list[tuple[str, int]]] = {}
     for dobs in _chunks(sorted(new.dobs), _IN_CHUNK):
         query = select(Pupil.upn, Pupil.forename, Pupil.surname, Pupil.dob, Pupil.admission_number).where(
             Pupil.dob.in_(dobs)
@@ -146,10 +156,10 @@ def same_child_problems(
         matches = [
             upn
             for upn, held_admission in candidates
-            if admission is None or held_admission is None or admission == held_admission
+            if _NO_ADMISSION in (admission, held_admission) or admission == held_admission
         ]
         if matches:
-            upn = new.upns[index]
+            upn = upn_from_key(new.upns[index])
             problems.append(
                 Problem(new.lines[index], upn_column, upn, _same_child_message(upn, matches, in_file))
             )
