@@ -72,6 +72,16 @@ def test_the_byte_screen_lets_no_refused_character_through(encoding):
     assert not _screen_for(encoding)(clean.encode(encoding, errors="ignore"))
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_a_refused_character_split_between_two_blocks_is_found(encoding):
+    """The file is read in blocks of whatever size: a character whose bytes fall in two is still seen."""
+    for character in ("\u202e", "\u2028", "\x85", "\u061c", "\u2066"):
+        data = f"Ann{character}Smith".encode(encoding)
+        for cut in range(1, len(data)):
+            screen = _screen_for(encoding)
+            assert screen(data[:cut]) or screen(data[cut:]), (hex(ord(character)), cut)
+
+
 # -- what is read -------------------------------------------------------------------------------------
 
 
@@ -117,6 +127,20 @@ def test_a_refused_character_far_into_a_big_file_is_found_on_its_line(tmp_path):
             (55_001, "Name", found[0][2]),
         ]
         assert "NUL character (U+0000) at character 3" in found[0][2]
+
+
+def test_a_refused_character_across_the_readers_block_boundary_is_found(tmp_path):
+    head = "UPN,Name\r\n"
+    filler = "".join(f"row{number},name\r\n" for number in range(2000))
+    start = f"{head}{filler}"[: 8192 - len("r,Ann")]  # the character's 3 bytes start at byte 8191
+    start = start[: start.rfind("\n") + 1]
+    start += "x" * (8191 - len(start.encode()) - len("r,Ann")) + "r,Ann"
+    path = write(tmp_path / "f.csv", f"{start}\u202eSmith\r\nlast,row\r\n")
+    assert path.read_bytes()[8191:8194] == "\u202e".encode()
+    with open_file(path) as file:
+        rows = list(file.rows())
+        assert file.suspect
+    assert "\u202e" in rows[-2][2][1]
 
 
 def test_a_refused_character_in_a_multi_line_cell_is_on_the_right_line(tmp_path):

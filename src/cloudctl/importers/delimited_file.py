@@ -174,14 +174,15 @@ def _kind_of(mode: int) -> str | None:
 
 
 def _screen_for(encoding: str) -> Callable[[bytes], bool]:
-    """A cheap test of a block of the file's bytes: False when it certainly holds no refused character.
+    """A cheap test of the file's blocks, in order: False when a block certainly holds no refused character.
 
     Regular expressions over every character of a large file cost more than reading it, so for the
     encodings schools use the bytes are screened instead (bytes.translate runs at memory speed): in UTF-8
     every refused character is an ASCII control byte or starts with 0xC2, 0xD8 or 0xE2; in Windows-1252
     only ASCII control bytes decode to refused characters; in Latin-1 also 0x80 to 0x9F. A block that
     passes the screen is clean; one that does not (curly quotes start with 0xE2 too) is decoded and
-    searched. Other encodings (UTF-16) are always decoded and searched."""
+    searched, with the end of the block before it, for a character split between the two. Other encodings
+    (UTF-16) are always decoded and searched, by one decoder that carries a split character over."""
     name = codecs.lookup(encoding).name
     if name in ("utf-8", "utf-8-sig"):
         flagged = _ASCII_CONTROLS + b"\xc2\xd8\xe2"
@@ -195,12 +196,15 @@ def _screen_for(encoding: str) -> Callable[[bytes], bool]:
     if flagged is None:
         return lambda block: REFUSED_ANYWHERE.search(decoder.decode(block)) is not None
     others = bytes(byte for byte in range(256) if byte not in flagged)
+    tail = b""  # the end of the block before: a character may start there (3 bytes at most in UTF-8)
 
     def screen(block: bytes) -> bool:
-        if not block.translate(None, others):
+        nonlocal tail
+        joined, tail = tail + block, block[-3:]
+        if not joined.translate(None, others):
             return False
-        # A block may end inside a character: decoding with "replace" marks it, never a refused one.
-        return REFUSED_ANYWHERE.search(block.decode(encoding, errors="replace")) is not None
+        # The joined bytes may start or end inside a character: "replace" marks it, never a refused one.
+        return REFUSED_ANYWHERE.search(joined.decode(encoding, errors="replace")) is not None
 
     return screen
 
