@@ -170,7 +170,7 @@ def test_a_duplicate_provider_is_refused_whatever_its_case(school):
 
 def test_a_blank_name_is_refused(school):
     result = school.fails("provider", "add", "  ")
-    assert "blank" in result.stderr
+    assert "The provider name is empty" in result.stderr
 
 
 def test_a_very_long_name_is_refused(school):
@@ -199,3 +199,44 @@ def test_an_unknown_provider_gets_the_closest_names_suggested(school):
         assert "Did you mean 'Google'?" in result.stderr
     result = school.fails("provider", "show", "Nobody At All")
     assert "provider list" in result.stderr
+
+
+# --- the text gate ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (("Acme\x1b[31m",), "The provider name contains an escape character (U+001B"),
+        (
+            ("Acme\nLtd",),
+            "The provider name contains a line break (U+000A) at character 5 (it must be one line)",
+        ),
+        (("Acme", "--notes", "Contract\x00 2024"), "The provider's notes contains a NUL character (U+0000)"),
+        (("Acme", "--notes", "n" * 10_001), "The provider's notes is 10,001 characters long"),
+        (
+            ("Acme", "--website", "https://acme.example/\u202e"),
+            "The website contains an invisible direction-changing",
+        ),
+    ],
+)
+def test_add_and_edit_refuse_text_the_gate_refuses(school, options, said):
+    result = school.fails("provider", "add", *options)
+    assert said in result.stderr
+    assert "\x1b" not in result.stderr and "\x00" not in result.stderr
+    school.ok("provider", "add", "Acme")
+    name, *rest = options
+    edit = ("--name", name) if not rest else tuple(rest)
+    result = school.fails("provider", "edit", "Acme", *edit)
+    assert said in result.stderr
+
+
+def test_notes_keep_their_lines(school):
+    school.ok("provider", "add", "Acme", "--notes", "Contract signed 2024\n\nDPA: on file  ")
+    assert school.json("provider", "show", "Acme")["notes"] == "Contract signed 2024\n\nDPA: on file"
+
+
+def test_a_lookup_with_control_characters_is_refused_without_echoing_it(school):
+    result = school.fails("provider", "show", "Goo\x1b[2Jgle")
+    assert "The provider name contains an escape character" in result.stderr
+    assert "\x1b" not in result.stderr

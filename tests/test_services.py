@@ -377,3 +377,81 @@ def test_an_unknown_name_in_a_category_says_so(school):
     add(school, "My Maths", category="pupil")
     result = school.fails("service", "show", "My Maths", "--category", "management")
     assert "in the management category" in result.stderr
+
+
+# --- the text gate ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--purpose", "Maths\x00games", "The purpose contains a NUL character (U+0000) at character 6"),
+        ("--data", "full name, \x1b[2Jclass", "The data shared contains an escape character (U+001B"),
+        ("--controls", "Staff only\u202e", "The controls contains an invisible direction-changing character"),
+        (
+            "--type",
+            "Purchased\nFree",
+            "The service type contains a line break (U+000A) at character 10 (it must be one line)",
+        ),
+        ("--years", "All\x07", "The year groups contains a control character (U+0007)"),
+        ("--website", "https://x.example/\x00", "The website contains a NUL character"),
+        ("--lawful-basis", "Public\ntask", "The lawful basis contains a line break"),
+        (
+            "--storage-detail",
+            "x" * 501,
+            "The storage detail is 501 characters long, and cloudctl keeps at most 500",
+        ),
+        ("--retention", "\x1b]8;;https://evil\x07", "The retention contains an escape character"),
+        ("--owner", "y" * 201, "The owner is 201 characters long, and cloudctl keeps at most 200"),
+        (
+            "--purpose",
+            "z" * 10_001,
+            "The purpose is 10,001 characters long, and cloudctl keeps at most 10,000",
+        ),
+        ("--provider", "Renaissance\x00Learning", "The provider name contains a NUL character"),
+    ],
+)
+def test_add_and_edit_refuse_text_the_gate_refuses(school, option, value, said):
+    result = school.fails(
+        "service",
+        "add",
+        "My Maths",
+        "--category",
+        "pupil",
+        "--provider",
+        "Renaissance Learning",
+        option,
+        value,
+    )
+    assert said in result.stderr
+    add(school, "My Maths")
+    result = school.fails("service", "edit", "My Maths", option, value)
+    assert said in result.stderr
+    assert "\x1b" not in result.stderr and "\x00" not in result.stderr
+
+
+def test_prose_fields_keep_their_lines_and_one_line_fields_fold_spaces(school):
+    add(
+        school,
+        "My Maths",
+        "--purpose",
+        "  Homework\r\n\n  and games  \n",
+        "--type",
+        "  Purchased \t (annual) ",
+    )
+    shown = school.json("service", "show", "My Maths")
+    assert shown["purpose"] == "Homework\n\n  and games"
+    assert shown["service_type"] == "Purchased (annual)"
+
+
+@pytest.mark.parametrize("command", [("show",), ("edit", "--purpose", "x"), ("retire",)])
+def test_a_name_with_control_characters_is_refused_without_echoing_it(school, command):
+    add(school, "My Maths")
+    verb, *options = command
+    result = school.fails("service", verb, "My\x1b[31mMaths", *options)
+    assert "The service name contains an escape character" in result.stderr
+    assert "\x1b" not in result.stderr
+    result = school.fails("service", "add", "My\x00Maths", "-c", "pupil", "-p", "Renaissance Learning")
+    assert "The service name contains a NUL character" in result.stderr
+    result = school.fails("service", "edit", "My Maths", "--name", "x" * 201)
+    assert "The service name is 201 characters long" in result.stderr

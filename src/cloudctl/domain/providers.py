@@ -7,31 +7,32 @@ from sqlmodel import Session, func, select
 from cloudctl.db.models import Provider, Service
 from cloudctl.domain.lookup import normalise_name, suggestion
 from cloudctl.errors import Conflict, InvalidInput, NotFound
+from cloudctl.vocab.text import gate_name, gate_prose, gate_text
 
 
-def clean_name(name: str, what: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise InvalidInput(f"The {what} name cannot be blank.")
-    if len(cleaned) > 200:
-        raise InvalidInput(f"The {what} name is {len(cleaned)} characters long; 200 is the most accepted.")
-    return cleaned
+def clean_name(name: str | None, what: str) -> str:
+    """A name through the text gate: one line, no control characters, at most NAME_LIMIT characters."""
+    return gate_name(name, f"{what} name")
 
 
 def clean_url(url: str | None, what: str = "website") -> str | None:
     if url is None:
         return None
-    url = url.strip()
+    url = gate_text(url, what)
     if not url:
         return None
-    url = url.removeprefix("<").removesuffix(">")
+    url = url.removeprefix("<").removesuffix(">").strip()
     if not url.lower().startswith(("http://", "https://")):
         raise InvalidInput(f'The {what} "{url}" is not a web address: give it as https://example.com/...')
     return url
 
 
+def clean_notes(notes: str | None) -> str | None:
+    return gate_prose(notes, "provider's notes")
+
+
 def find_provider(session: Session, name: str) -> Provider | None:
-    key = normalise_name(name)
+    key = normalise_name(clean_name(name, "provider"))
     for provider in session.exec(select(Provider)).all():
         if normalise_name(provider.name) == key:
             return provider
@@ -57,7 +58,7 @@ def add_provider(
         raise Conflict(
             f"A provider called '{name}' is already in the register. Change it with: provider edit"
         )
-    provider = Provider(name=name, website=clean_url(website), notes=(notes or "").strip() or None)
+    provider = Provider(name=name, website=clean_url(website), notes=clean_notes(notes))
     session.add(provider)
     session.flush()
     return provider
@@ -89,7 +90,7 @@ def edit_provider(
     if website is not None:
         provider.website = clean_url(website)
     if notes is not None:
-        provider.notes = notes.strip() or None
+        provider.notes = clean_notes(notes)
     session.add(provider)
     session.flush()
     return provider

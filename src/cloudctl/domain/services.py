@@ -16,11 +16,30 @@ from cloudctl.domain.settings import get_settings, school_years
 from cloudctl.domain.vocabulary import CATEGORY_ORDER, parse_category
 from cloudctl.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from cloudctl.vocab.data_categories import parse_data_shared
+from cloudctl.vocab.text import NAME_LIMIT, gate_name, gate_prose, gate_text
 from cloudctl.vocab.year_groups import parse_year_groups
 
 # Optional fields that real registers carry beyond the published document.
 OPTIONAL_TEXT_FIELDS = ("lawful_basis", "storage_location", "storage_detail", "retention", "owner")
 STORAGE_LOCATIONS = ("UK", "EEA", "elsewhere")
+# The free-text fields that may run to several lines (the text gate's prose); every other field is one line.
+PROSE_FIELDS = frozenset({"purpose", "data_shared", "controls"})
+# Each text field as messages name it.
+FIELD_NAMES = {
+    "provider": "provider name",
+    "purpose": "purpose",
+    "data_shared": "data shared",
+    "service_type": "service type",
+    "year_groups": "year groups",
+    "website": "website",
+    "controls": "controls",
+    "lawful_basis": "lawful basis",
+    "storage_location": "storage location",
+    "storage_detail": "storage detail",
+    "retention": "retention",
+    "privacy_url": "privacy policy address",
+    "owner": "owner",
+}
 _DERIVED = {"data_categories", "year_scope", "year_codes"}
 _CHANGE_LABELS = {
     "provider_id": "provider",
@@ -53,6 +72,32 @@ class ServiceFields:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def gate_field(name: str, value: str | None, *, of: str = "") -> str | None:
+    """One field of ServiceFields through the text gate. None stays None ("leave it as it is"); empty text
+    is "" ("clear it"). `of` names the service in the message, e.g. 'of "My Maths"'."""
+    if value is None:
+        return None
+    what = f"{FIELD_NAMES[name]} {of}".strip()
+    if name in PROSE_FIELDS:
+        return gate_prose(value, what) or ""
+    if name in ("provider", "owner"):
+        return gate_name(value, what, required=name == "provider") or ""
+    return gate_text(value, what) or ""
+
+
+def gate_extra(label: str, value: str, *, of: str = "") -> tuple[str, str]:
+    """A field beyond cloudctl's own (kept as written): its label one line, its value prose."""
+    key = gate_text(label, f"label {of}".strip(), limit=NAME_LIMIT, required=True)
+    return key, gate_prose(value, f'"{key.replace("_", " ")}" {of}'.strip()) or ""
+
+
+def gate_fields(fields: ServiceFields, *, of: str = "") -> ServiceFields:
+    """Every text field through the text gate, before anything is stored."""
+    gated = {name: gate_field(name, getattr(fields, name), of=of) for name in FIELD_NAMES}
+    extra = dict(gate_extra(label, value, of=of) for label, value in fields.extra.items())
+    return ServiceFields(**gated, review_months=fields.review_months, extra=extra)
+
+
 def categories_of(service: Service) -> list[str]:
     return json.loads(service.data_categories)
 
@@ -69,7 +114,7 @@ def _all_services(session: Session, *, include_retired: bool = True) -> Sequence
 
 
 def find_services(session: Session, name: str, category: str | None = None) -> list[Service]:
-    key = normalise_name(name)
+    key = normalise_name(clean_name(name, "service"))
     matches = [service for service in _all_services(session) if normalise_name(service.name) == key]
     if category is not None:
         matches = [service for service in matches if service.category == category]
@@ -97,6 +142,7 @@ def get_service(session: Session, name: str, category: str | None = None) -> Ser
 def _apply_fields(session: Session, service: Service, fields: ServiceFields) -> list[str]:
     """Validate and set the given fields; returns the names of the fields that changed."""
     changed: list[str] = []
+    fields = gate_fields(fields)
 
     def put(attribute: str, value: object) -> None:
         if getattr(service, attribute) != value:
@@ -135,7 +181,10 @@ def _apply_fields(session: Session, service: Service, fields: ServiceFields) -> 
     if fields.privacy_url is not None:
         put("privacy_url", clean_url(fields.privacy_url, "privacy policy address"))
     if fields.extra:
-        merged = {**json.loads(service.extra_fields), **fields.extra}
+        # A label given with nothing after it clears that field.
+        merged = {
+            key: value for key, value in {**json.loads(service.extra_fields), **fields.extra}.items() if value
+        }
         put("extra_fields", json.dumps(merged, sort_keys=True))
     if changed:
         service.updated_at = utcnow()
