@@ -462,3 +462,82 @@ def test_label_before_the_first_name_in_the_fixture_gives_its_line(fixture_text:
     assert raised.value.message.startswith(
         f'line {line}: "Service Provider: Renaissance Learning" comes before'
     )
+
+
+# --- values of several lines --------------------------------------------------------------------------------
+
+
+def test_indented_lines_continue_the_value_above_and_are_never_labels() -> None:
+    text = """\
+Example School
+Online services
+
+Services for Pupils or Parents
+
+Padlet
+Service Provider: Wallwisher
+Purpose: Sharing work
+    Storage location: elsewhere
+
+    Other Online Services
+      two spaces kept
+Data Shared: full name
+"""
+    (entry,) = parse_register_document(text).sections[0].entries
+    assert entry.fields == {
+        "service_provider": "Wallwisher",
+        "purpose": "Sharing work\nStorage location: elsewhere\n\nOther Online Services\n  two spaces kept",
+        "data_shared": "full name",
+    }
+    assert entry.field_lines == {"service_provider": 7, "purpose": 8, "data_shared": 13}
+    assert entry.last_line == 13
+
+
+def test_an_unindented_line_after_a_value_is_still_a_label_or_a_wrap() -> None:
+    text = MINIMAL.format(heading="Other Online Services", name="Padlet") + "Storage location: elsewhere\n"
+    (entry,) = parse_register_document(text).sections[0].entries
+    assert entry.fields["storage_location"] == "elsewhere"
+
+
+def test_an_indented_layout_is_read_as_before() -> None:
+    # Labels indented alike are labels: only a line indented deeper than its label continues it.
+    text = (
+        "Example School\nOnline services\nOther Online Services\n  Padlet\n  Service Provider: Wallwisher\n"
+    )
+    text += "  Website: <https://padlet.com>\n"
+    (entry,) = parse_register_document(text).sections[0].entries
+    assert entry.fields == {"service_provider": "Wallwisher", "website": "https://padlet.com"}
+
+
+HOSTILE_PURPOSE = (
+    "Maths games\nStorage location: elsewhere\n\n\nServices for Pupils or Parents\n  indented: with a colon\n"
+    "Service Provider: Evil Corp\nAccelerated Reader\n:"
+)
+
+
+def test_a_value_of_several_lines_is_written_indented_and_reads_back_exactly() -> None:
+    doc = tiny_document(purpose=HOSTILE_PURPOSE)
+    doc.sections[0].entries[0].fields["controls"] = "Line one\n\nLine three"
+    text = render_register_document(doc, "text")
+    assert (
+        "Purpose: Maths games\n    Storage location: elsewhere\n\n\n    Services for Pupils or Parents\n"
+        "      indented: with a colon\n    Service Provider: Evil Corp\n    Accelerated Reader\n    :\n"
+    ) in text
+    assert "Controls: Line one\n\n    Line three\n" in text
+    assert parse_register_document(text) == doc
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Storage location: elsewhere", "Maths: games", "This sentence is not the name of anything."],
+)
+def test_publishing_text_that_would_not_read_back_is_refused_naming_the_entry(name: str) -> None:
+    # A name made of heading words still reads back: the labels under it make it an entry.
+    heading_like = tiny_document(name="Services for Pupils or Parents")
+    assert parse_register_document(render_register_document(heading_like, "text")) == heading_like
+    with pytest.raises(InvalidInput) as raised:
+        render_register_document(tiny_document(name=name), "text")
+    assert f'"{name}"' in raised.value.message
+    assert "service edit" in raised.value.message and "markdown or html" in raised.value.message
+    # The other formats hold any name.
+    assert name in render_register_document(tiny_document(name=name), "markdown").replace("\\", "")

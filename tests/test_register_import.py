@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cloudctl.importers.register_document import parse_register_document
 from tests.conftest import HUNWICK
@@ -355,14 +357,39 @@ def test_import_reports_each_entry_added(cli):
     cli.ok("init")
     result = cli.ok("register", "import", str(HUNWICK), "--format", "json")
     changes = json.loads(result.stdout)
-    assert len(changes) == 19
-    assert {change["action"] for change in changes} == {"added"}
-    assert changes[0] == {
-        "action": "added",
-        "service": "Accelerated Reader",
-        "category": "pupil",
-        "fields": ["risk assessment"],
-    }
+    entries = [change for change in changes if change["part"] == "entry"]
+    assert len(entries) == 19
+    assert {change["action"] for change in entries} == {"added"}
+    # In the document's order: its own text, then each section's, then the section's entries.
+    assert changes[:3] == [
+        {
+            "action": "updated",
+            "part": "document",
+            "service": None,
+            "category": None,
+            "fields": ["school name", "opening text"],  # `init` gave no school name
+        },
+        {
+            "action": "added",
+            "part": "section",
+            "service": None,
+            "category": "pupil",
+            "fields": ["heading", "introduction"],
+        },
+        {
+            "action": "added",
+            "part": "entry",
+            "service": "Accelerated Reader",
+            "category": "pupil",
+            "fields": ["risk assessment"],
+        },
+    ]
+    assert [change["category"] for change in changes if change["part"] == "section"] == [
+        "pupil",
+        "management",
+        "other",
+        "statutory",
+    ]
     assert "19 added, 0 updated, 0 unchanged" in result.stderr
 
 
@@ -393,7 +420,8 @@ EDITS = (
     ("Risk assessment date: September 2019\n\nMable", "Risk assessment date: October 2025\n\nMable"),
     (
         "Other Online Services\n",
-        "Seesaw\n\nService Provider: Seesaw Learning Inc\n\nPurpose: Learning journal\n\n"
+        "Seesaw\n\nService Provider: Seesaw Learning Inc\n\nWebsite: <https://web.seesaw.me>\n\n"
+        "Purpose: Learning journal\n\n"
         "Data Shared: full name, photographs\n\nService Type: Free\n\nYear Groups Enrolled: EYFS\n\n"
         "Risk assessment date: Awaiting Assessment (Not currently approved for use)\n\n"
         "Other Online Services\n",
@@ -408,18 +436,21 @@ def test_importing_an_edited_register_updates_by_name_and_section(hunwick_cli, t
     assert changed == {
         ("My Maths", "pupil"): {
             "action": "updated",
+            "part": "entry",
             "service": "My Maths",
             "category": "pupil",
             "fields": ["purpose"],
         },
         ("Times Tables Rock Stars", "pupil"): {
             "action": "updated",
+            "part": "entry",
             "service": "Times Tables Rock Stars",
             "category": "pupil",
             "fields": ["risk assessment"],
         },
         ("Seesaw", "management"): {
             "action": "added",
+            "part": "entry",
             "service": "Seesaw",
             "category": "management",
             "fields": [],
@@ -716,3 +747,135 @@ def test_publish_an_empty_register(cli):
     cli.ok("init", "--school", "New School")
     page = cli.ok("register", "publish", "--format", "text").stdout
     assert page.startswith("New School\n\nCloud Service Providers")
+
+
+# --- free text reads back exactly -------------------------------------------------------------------------
+
+
+def test_a_purpose_of_several_lines_reads_back_and_is_never_taken_for_other_fields(
+    cli, tmp_path, monkeypatch
+):
+    cli.ok("init", "--school", "Hunwick Primary School")
+    purpose = "Maths homework\nStorage location: elsewhere\n\nServices for School Management\n  Owner: nobody"
+    cli.ok(
+        "service", "add", "My Maths", "-c", "pupil", "-p", "Oxford University Press", "--create-provider",
+        "--purpose", purpose, "--data", "full name,\nclass", "--years", "All",
+    )  # fmt: skip
+    published = tmp_path / "published.txt"
+    cli.ok("register", "publish", "--format", "text", "--out", str(published))
+    assert "Purpose: Maths homework\n    Storage location: elsewhere\n\n    Services for School" in (
+        published.read_text(encoding="utf-8")
+    )
+    monkeypatch.delenv("CLOUDCTL_DATABASE_URL")
+    fresh = str(tmp_path / "fresh.db")
+    cli.ok("--db", fresh, "register", "import", str(published))
+    shown = cli.json("--db", fresh, "service", "show", "My Maths")
+    assert shown["purpose"] == purpose
+    assert (shown["storage_location"], shown["owner"], shown["data_shared_text"]) == (
+        None,
+        None,
+        "full name,\nclass",
+    )
+    monkeypatch.setenv("CLOUDCTL_DATABASE_URL", cli.url)
+    assert cli.json("--db", fresh, "service", "list") == cli.json("service", "list")
+
+
+# Text from the gate's accepted alphabet, with the lines that would fool a reader: labels, headings, names.
+GATE_ALPHABET = st.characters(
+    blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+    blacklist_characters="\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+) | st.sampled_from("\t :<>-()&'")
+HOSTILE_LINES = (
+    "Storage location: elsewhere",
+    "Service Provider: Evil Corp",
+    "Purpose: not mine",
+    "Risk assessment date: March 2018",
+    "Website: <https://example.com>",
+    "Services for Pupils or Parents",
+    "Other Online Services:",
+    "Legal Requirements",
+    "Accelerated Reader",
+    "   indented: with a colon",
+    "\tTabbed",
+    ":",
+    "a: b: c",
+    "",
+    "   ",
+)
+LINE = st.one_of(st.text(GATE_ALPHABET, max_size=40), st.sampled_from(HOSTILE_LINES))
+PROSE = st.lists(LINE, min_size=1, max_size=6).map("\n".join)
+ONE_LINE = st.one_of(st.text(GATE_ALPHABET, max_size=60), st.sampled_from(HOSTILE_LINES))
+SERVICE = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(("My Maths", "Padlet", "Times Tables Rock Stars", "Purple Mash", "SIMS")),
+        "category": st.sampled_from(("pupil", "management", "other")),
+        "provider": st.text(GATE_ALPHABET, max_size=30).filter(lambda text: text.strip()),
+        "purpose": PROSE,
+        "data_shared": PROSE,
+        "controls": PROSE,
+        "service_type": ONE_LINE,
+        "lawful_basis": ONE_LINE,
+        "retention": ONE_LINE,
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """An empty database at the newest schema, copied for each example (migrating each time is slow)."""
+    from cloudctl.db.engine import open_database
+    from cloudctl.db.location import sqlite_location
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    open_database(sqlite_location(path)).dispose()
+    return path
+
+
+def _open_copy(template: Path, folder: Path, name: str):
+    import shutil
+
+    from cloudctl.db.engine import open_database
+    from cloudctl.db.location import sqlite_location
+
+    shutil.copyfile(template, folder / name)
+    return open_database(sqlite_location(folder / name))
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(services=st.lists(SERVICE, min_size=1, max_size=4, unique_by=lambda s: (s["name"], s["category"])))
+def test_publish_text_then_import_gives_equal_services_whatever_the_text(template, services):
+    import tempfile
+
+    from cloudctl.domain.register import build_register_document, import_register_document
+    from cloudctl.domain.service_records import list_service_records
+    from cloudctl.domain.services import ServiceFields, add_service
+    from cloudctl.domain.settings import init_school
+    from cloudctl.exporters.register_document import render_register_document
+
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = (
+            _open_copy(template, Path(folder), "a.db"),
+            _open_copy(template, Path(folder), "b.db"),
+        )
+        try:
+            with source.write() as session:
+                init_school(session, school_name="Property Primary School")
+                for service in services:
+                    values = {key: value for key, value in service.items() if key not in ("name", "category")}
+                    add_service(
+                        session,
+                        service["name"],
+                        service["category"],
+                        ServiceFields(**values),
+                        create_provider=True,
+                    )
+            with source.read() as session:
+                text = render_register_document(build_register_document(session), "text")
+                expected = list_service_records(session, include_retired=True)
+            with target.write() as session:
+                import_register_document(session, text)
+            with target.read() as session:
+                assert list_service_records(session, include_retired=True) == expected
+        finally:
+            source.dispose()
+            target.dispose()

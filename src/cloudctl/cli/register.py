@@ -24,22 +24,27 @@ def register_import(
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
-    """Import a published register: entries are added, or updated by name and section."""
-    from cloudctl.domain.register import import_register
+    """Import a published register: entries are added, or updated by name and section.
+
+    A document cut short (an entry without the lines the other entries of its section have) or with no
+    entries is refused, and nothing is written.
+    """
+    from cloudctl.domain.register import import_register_document
     from cloudctl.files import read_text_file
 
     text = read_text_file(file, "register")
     db = database(ctx)
     with db.write() as session:
-        changes = import_register(session, text)
+        result = import_register_document(session, text)
         if dry_run:
             session.rollback()
-    rows = [change.record() for change in changes]
+    rows = [change.record() for change in result.changes]
     render(
         rows,
         fmt,
         columns=[
             ("action", "Change"),
+            ("part", "Part"),
             ("service", "Service"),
             ("category", "Category"),
             ("fields", "Fields"),
@@ -47,12 +52,17 @@ def register_import(
         title="Register import (dry run: nothing written)" if dry_run else "Register import",
         empty="The document has no entries.",
     )
+    for warning in result.warnings:
+        say(f"Warning: {warning}")
     counts = {
-        action: sum(1 for row in rows if row["action"] == action)
+        action: sum(1 for change in result.entries if change.action == action)
         for action in ("added", "updated", "unchanged")
     }
     summary = ", ".join(f"{count} {action}" for action, count in counts.items())
     say(f"Dry run: {summary}. Nothing was written." if dry_run else f"Imported {file.name}: {summary}.")
+    if result.other_changes:
+        listed = "; ".join(result.other_changes)
+        say(f"The import would also change {listed}." if dry_run else f"Also changed {listed}.")
 
 
 @app.command("publish")

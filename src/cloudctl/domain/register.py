@@ -10,7 +10,9 @@ from sqlmodel import Session, select
 
 from cloudctl.db.models import Provider, RegisterSection, RiskAssessment
 from cloudctl.domain.assessments import follow_latest_assessment, latest_assessments
+from cloudctl.domain.lookup import normalise_name
 from cloudctl.domain.providers import ensure_provider
+from cloudctl.domain.register_gate import WHAT, gate_document, refuse_control_characters
 from cloudctl.domain.services import (
     OPTIONAL_TEXT_FIELDS,
     ServiceFields,
@@ -19,9 +21,10 @@ from cloudctl.domain.services import (
     find_services,
     ordered_services,
 )
-from cloudctl.domain.settings import get_settings
+from cloudctl.domain.settings import get_settings, school_years
 from cloudctl.domain.vocabulary import CATEGORIES, CATEGORY_ORDER
-from cloudctl.errors import InvalidInput
+from cloudctl.errors import ImportRejected, InvalidInput, Problem
+from cloudctl.importers.register_completeness import check_completeness
 from cloudctl.importers.register_document import (
     RegisterDocument,
     RegisterEntry,
@@ -30,7 +33,7 @@ from cloudctl.importers.register_document import (
 from cloudctl.importers.register_document import (
     RegisterSection as DocumentSection,
 )
-from cloudctl.vocab.dates import parse_date
+from cloudctl.vocab.dates import check_event_date, parse_date
 
 IMPORTED_BY = "Published register (imported)"
 AWAITING_TEXT = "Awaiting Assessment (Not currently approved for use)"
@@ -54,18 +57,36 @@ _KNOWN_LABELS = {
 
 @dataclass
 class Change:
+    """One part of the register an import adds, updates or leaves unchanged."""
+
     action: str  # added, updated, unchanged
-    service: str
-    category: str
+    part: str  # document (the school's name, the title, the opening text), section, or entry
+    service: str | None  # the entry's name
+    category: str | None
     fields: list[str] = field(default_factory=list)
 
     def record(self) -> dict:
         return {
             "action": self.action,
+            "part": self.part,
             "service": self.service,
             "category": self.category,
             "fields": self.fields,
         }
+
+
+@dataclass
+class RegisterImport:
+    """What an import changed (or, in a dry run, would change), in the document's order, and its warnings."""
+
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # The document's own parts in words, for the summary: 'the title (was "A", now "B")'.
+    other_changes: list[str] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[Change]:
+        return [change for change in self.changes if change.part == "entry"]
 
 
 @dataclass(frozen=True)
@@ -76,13 +97,14 @@ class RiskText:
     outcome: str | None
 
 
-def parse_risk_text(text: str, *, line: int, service: str) -> RiskText:
+def parse_risk_text(text: str, *, line: int, service: str, today: date | None = None) -> RiskText:
     lowered = text.lower()
     if not text.strip() or "awaiting" in lowered:
         return RiskText(None, None)
     date_part = text.split("(", 1)[0].strip()
     try:
         assessed_on = parse_date(date_part, what="risk assessment date")
+        check_event_date(assessed_on, "risk assessment date", today or date.today())
     except InvalidInput as error:
         raise InvalidInput(f"line {line}, entry '{service}': {error.message}") from error
     outcome = "rejected" if "not approved" in lowered else "approved"
@@ -97,20 +119,22 @@ def format_risk_text(assessed_on: date | None, outcome: str | None) -> str:
     return f"{text} {NOT_APPROVED_SUFFIX}" if outcome == "rejected" else text
 
 
-def _fields_from_entry(section: DocumentSection, entry: RegisterEntry) -> ServiceFields:
+def _fields_from_entry(entry: RegisterEntry) -> ServiceFields:
+    """The service's fields from an entry. A label the entry does not carry is None (left as it is); a label
+    with nothing after it is "" (emptied), so a second import does not blank what the user filled in."""
     values = entry.fields
     data = values.get("data_shared")
     if data is None:
-        data = values.get("potential_data_shared", "")
+        data = values.get("potential_data_shared")
     extra = {label: value for label, value in values.items() if label not in _KNOWN_LABELS}
     return ServiceFields(
         provider=values["service_provider"],
-        purpose=values.get("purpose", ""),
+        purpose=values.get("purpose"),
         data_shared=data,
-        service_type=values.get("service_type", ""),
-        year_groups=values.get("year_groups_enrolled", ""),
-        website=values.get("website", ""),
-        controls=values.get("controls", ""),
+        service_type=values.get("service_type"),
+        year_groups=values.get("year_groups_enrolled"),
+        website=values.get("website"),
+        controls=values.get("controls"),
         privacy_url=values.get("privacy_policy"),
         extra=extra,
         **{name: values.get(name) for name in OPTIONAL_TEXT_FIELDS},
@@ -118,47 +142,137 @@ def _fields_from_entry(section: DocumentSection, entry: RegisterEntry) -> Servic
 
 
 def import_register(session: Session, text: str) -> list[Change]:
-    """Add or update every entry of the document; the caller commits, or rolls back for a dry run."""
-    document = parse_register_document(text)
-    settings = get_settings(session)
-    if document.school_name and not settings.school_name:
-        settings.school_name = document.school_name
-    settings.register_title = document.title or settings.register_title
-    settings.preamble = "\n\n".join(document.preamble)
-    session.add(settings)
-    for section in document.sections:
-        stored = session.get(RegisterSection, section.category) or RegisterSection(category=section.category)
-        stored.heading, stored.intro = section.heading, "\n\n".join(section.intro)
-        session.add(stored)
-    session.flush()
+    """The entries' changes only (see import_register_document for the whole)."""
+    return import_register_document(session, text).entries
 
-    changes = []
+
+def import_register_document(session: Session, text: str, *, today: date | None = None) -> RegisterImport:
+    """Add or update every part of the document; the caller commits, or rolls back for a dry run.
+
+    Nothing is written unless the whole document passes: the text gate on every line and value, the
+    completeness check (a document cut short or with no entries is refused), and every date.
+    """
+    refuse_control_characters(text)
+    document = parse_register_document(text)
+    completeness = check_completeness(document)
+    settings = get_settings(session)
+    document, problems = gate_document(document, school_years(settings))
+    problems = completeness.problems + problems + _risk_problems(document, today or date.today())
+    if problems:
+        raise ImportRejected(WHAT, sorted(problems, key=lambda problem: problem.line))
+
+    result = RegisterImport(warnings=completeness.warnings)
+    result.changes.append(_import_document_text(session, document, result))
     seen: set[tuple[str, str]] = set()
     for section in document.sections:
+        result.changes.append(_import_section_text(session, section, result))
         for entry in section.entries:
-            key = (entry.name.casefold(), section.category)
+            key = (normalise_name(entry.name), section.category)
             if key in seen:
                 raise InvalidInput(
                     f"line {entry.line}: '{entry.name}' appears twice in the section '{section.heading}'. "
                     "Each service may appear once in each section: merge the two entries."
                 )
             seen.add(key)
-            changes.append(_import_entry(session, section, entry))
-    return changes
+            result.changes.append(_import_entry(session, section, entry))
+    session.flush()
+    return result
+
+
+def _risk_problems(document: RegisterDocument, today: date) -> list[Problem]:
+    problems = []
+    for section in document.sections:
+        for entry in section.entries:
+            text = entry.fields.get("risk_assessment_date", "")
+            line = entry.field_lines.get("risk_assessment_date", entry.line)
+            try:
+                parse_risk_text(text, line=line, service=entry.name, today=today)
+            except InvalidInput as error:
+                reason = error.message.split(": ", 1)[1]  # parse_risk_text's own "line N, entry X: " is ours
+                problems.append(Problem(line, "", "", f'the entry "{entry.name}": {reason}'))
+    return problems
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"' if len(text) <= 60 else f'"{text[:57]}..."'
+
+
+def _import_document_text(session: Session, document: RegisterDocument, result: RegisterImport) -> Change:
+    """The school's name (only if not set), the title and the opening text: replaced, and said so."""
+    settings = get_settings(session)
+    changed = []
+    if document.school_name and not settings.school_name:
+        settings.school_name = document.school_name
+        changed.append("school name")
+        result.other_changes.append(f"the school's name (now {_quoted(document.school_name)})")
+    if document.title and document.title != settings.register_title:
+        result.other_changes.append(
+            f"the title (was {_quoted(settings.register_title)}, now {_quoted(document.title)})"
+        )
+        settings.register_title = document.title
+        changed.append("title")
+    preamble = "\n\n".join(document.preamble)
+    if preamble != settings.preamble:
+        before = len([part for part in settings.preamble.split("\n\n") if part])
+        result.other_changes.append(f"the opening text ({_replaced(before, len(document.preamble))})")
+        settings.preamble = preamble
+        changed.append("opening text")
+    session.add(settings)
+    return Change("updated" if changed else "unchanged", "document", None, None, changed)
+
+
+def _paragraphs(count: int) -> str:
+    return "no paragraph" if count == 0 else "1 paragraph" if count == 1 else f"{count} paragraphs"
+
+
+def _replaced(before: int, after: int) -> str:
+    if before == 0:
+        return f"{_paragraphs(after)}, where there were none"
+    if after == 0:
+        return f"{_paragraphs(before)} removed"
+    return f"{_paragraphs(before)} replaced by {_paragraphs(after)}"
+
+
+def _import_section_text(session: Session, section: DocumentSection, result: RegisterImport) -> Change:
+    intro = "\n\n".join(section.intro)
+    stored = session.get(RegisterSection, section.category)
+    if stored is None:
+        session.add(RegisterSection(category=section.category, heading=section.heading, intro=intro))
+        session.flush()
+        result.other_changes.append(
+            f'the section "{section.heading}" (new, with {_paragraphs(len(section.intro))} of introduction)'
+        )
+        return Change("added", "section", None, section.category, ["heading", "introduction"])
+    changed = []
+    if stored.heading != section.heading:
+        result.other_changes.append(f'the heading "{stored.heading}" (now "{section.heading}")')
+        stored.heading = section.heading
+        changed.append("heading")
+    if stored.intro != intro:
+        before = len([part for part in stored.intro.split("\n\n") if part])
+        result.other_changes.append(
+            f'the introduction of "{section.heading}" ({_replaced(before, len(section.intro))})'
+        )
+        stored.intro = intro
+        changed.append("introduction")
+    session.add(stored)
+    return Change("updated" if changed else "unchanged", "section", None, section.category, changed)
 
 
 def _import_entry(session: Session, section: DocumentSection, entry: RegisterEntry) -> Change:
-    fields = _fields_from_entry(section, entry)
+    fields = _fields_from_entry(entry)
     risk = parse_risk_text(entry.fields.get("risk_assessment_date", ""), line=entry.line, service=entry.name)
     try:
         ensure_provider(session, fields.provider)
         existing = find_services(session, entry.name, section.category)
         if existing:
             service, changed = edit_service(session, entry.name, fields, category=section.category)
-            change = Change("updated" if changed else "unchanged", service.name, section.category, changed)
+            change = Change(
+                "updated" if changed else "unchanged", "entry", service.name, section.category, changed
+            )
         else:
             service = add_service(session, entry.name, section.category, fields)
-            change = Change("added", service.name, section.category)
+            change = Change("added", "entry", service.name, section.category)
     except InvalidInput as error:
         raise InvalidInput(f"line {entry.line}, entry '{entry.name}': {error.message}") from error
     if risk.assessed_on is not None:
@@ -194,6 +308,8 @@ def build_register_document(session: Session) -> RegisterDocument:
     by_category: dict[str, list[RegisterEntry]] = {category: [] for category in CATEGORY_ORDER}
     for service, provider in ordered_services(session):
         by_category[service.category].append(_entry_for(service, provider, latest.get(service.id)))
+    for entries in by_category.values():
+        _same_labels(entries)
     sections = []
     for category in CATEGORY_ORDER:
         section = stored.get(category)
@@ -215,10 +331,17 @@ def build_register_document(session: Session) -> RegisterDocument:
     )
 
 
+def _same_labels(entries: list[RegisterEntry]) -> None:
+    """Every entry of a section written with the same labels, empty where it has nothing to say: an entry
+    without a label the others carry reads back as a document cut short (see register_completeness)."""
+    labels = [label for entry in entries for label in entry.fields]
+    for entry in entries:
+        for label in dict.fromkeys(labels):
+            entry.fields.setdefault(label, "")
+
+
 def _entry_for(service, provider: Provider, latest: RiskAssessment | None) -> RegisterEntry:
-    fields: dict[str, str] = {"service_provider": provider.name}
-    if service.website:
-        fields["website"] = service.website
+    fields: dict[str, str] = {"service_provider": provider.name, "website": service.website or ""}
     if service.category == "other":
         fields["potential_data_shared"] = service.data_shared_text
         fields["controls"] = service.controls or ""

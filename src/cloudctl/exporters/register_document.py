@@ -1,6 +1,10 @@
 """Write a register document as plain text (the school's own layout), Markdown or a web page.
 
-The text form is the layout the parser reads, so a published register can be edited and read back in.
+The text form is the layout the parser reads, so a published register can be edited and read back in. A
+value of several lines is written with its later lines indented (CONTINUATION_INDENT), so that no line of a
+purpose or of controls can be read back as a label, a heading or a service's name; and the text is read back
+before it is handed over, so a register that would not read back as it is (a service whose name looks like a
+label) is refused, naming the entry to rename, instead of being written.
 """
 
 from __future__ import annotations
@@ -9,7 +13,14 @@ import re
 from typing import NamedTuple
 
 from cloudctl.errors import InvalidInput
-from cloudctl.importers.register_document import FIELD_LABELS, RegisterDocument, RegisterEntry
+from cloudctl.importers.register_document import (
+    CONTINUATION_INDENT,
+    FIELD_LABELS,
+    RegisterDocument,
+    RegisterEntry,
+    parse_register_document,
+    reads_as_entry_name,
+)
 
 FORMATS = ("text", "markdown", "html")
 
@@ -55,9 +66,86 @@ def _render_text(doc: RegisterDocument) -> str:
             for key, label, value in entry_fields(entry):
                 if key == "website" and value:
                     value = f"<{value}>"
-                # rstrip: a blank field is written "Year Groups Enrolled:" with no trailing space.
-                blocks.append(f"{label}: {value}".rstrip())
-    return "\n\n".join(blocks) + "\n"
+                blocks.append(_field_text(label, value))
+    text = "\n\n".join(blocks) + "\n"
+    _check_reads_back(doc, text)
+    return text
+
+
+def _field_text(label: str, value: str) -> str:
+    """ "Label: value", with each later line of the value indented and blank lines left blank."""
+    first, *rest = value.split("\n")
+    lines = [f"{label}: {first}".rstrip()]  # a blank field is "Year Groups Enrolled:", no trailing space
+    lines += [f"{CONTINUATION_INDENT}{line}".rstrip() for line in rest]
+    return "\n".join(lines)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _shape(doc: RegisterDocument) -> tuple:
+    """What must survive the text format: every part in its place, and the words of every value."""
+    return (
+        _words(doc.school_name),
+        _words(doc.title),
+        [_words(part) for part in doc.preamble],
+        [
+            (section.category, _words(section.heading), [_words(part) for part in section.intro], [
+                (_words(entry.name), {key: _words(value) for key, value in entry.fields.items()})
+                for entry in section.entries
+            ])
+            for section in doc.sections
+        ],
+    )  # fmt: skip
+
+
+def _check_reads_back(doc: RegisterDocument, text: str) -> None:
+    if not doc.sections:
+        return  # only the school's name and the title: nothing that could be misread
+    try:
+        again = parse_register_document(text)
+    except InvalidInput as error:
+        problem = _misread_name(doc) or f"reading it back stops at {error.message}"
+    else:
+        if _shape(again) == _shape(doc):
+            return
+        problem = _first_difference(doc, again)
+    raise InvalidInput(
+        f"The register cannot be written as text that reads back as it is: {problem} Publish it as markdown "
+        "or html, which hold any text, or mend what is named."
+    )
+
+
+def _misread_name(doc: RegisterDocument) -> str | None:
+    if not doc.school_name.strip():
+        return "the school's name is not set (set it with: cloudctl init --school NAME)."
+    for section in doc.sections:
+        for entry in section.entries:
+            if not reads_as_entry_name(entry.name):
+                return (
+                    f'the name of the entry "{entry.name}" in "{section.heading}" would be read as a label, '
+                    "a heading or a sentence, not as a service's name: rename it (cloudctl service edit "
+                    "NAME --name NEW)."
+                )
+    return None
+
+
+def _first_difference(doc: RegisterDocument, again: RegisterDocument) -> str:
+    if misread := _misread_name(doc):
+        return misread
+    ours = [(section, entry) for section in doc.sections for entry in section.entries]
+    theirs = [entry for section in again.sections for entry in section.entries]
+    for (section, entry), other in zip(ours, theirs, strict=False):
+        if _words(entry.name) != _words(other.name) or set(entry.fields) != set(other.fields):
+            return (
+                f'the entry "{entry.name}" in "{section.heading}" would read back as "{other.name}" with '
+                "other labels: its name, or the name of the entry after it, looks like a label, a heading "
+                "or a sentence (rename it with: cloudctl service edit NAME --name NEW)."
+            )
+    if len(ours) != len(theirs):
+        return f"it would read back with {len(theirs)} entries instead of {len(ours)}."
+    return "its title, a section heading or an introduction would read back differently."
 
 
 def is_web_link(value: str) -> bool:

@@ -11,6 +11,9 @@ only where guessing would file a service wrongly. The layout it reads:
     intro paragraphs
     Service name                  (a short line of its own)
     Service Provider: Company     (then more "Label: value" lines)
+    Purpose: first line           (a value of several lines: the lines after the first are indented,
+        second line                so that none of them can be taken for a label, a heading or a name;
+                                   a blank line followed by an indented line is part of the value)
 
 Nothing here touches the database: another layer maps a RegisterDocument to records.
 """
@@ -77,6 +80,10 @@ _HEADING_WORDS: frozenset[str] = frozenset().union(*(words for _, words in _CATE
 # "Label: value" where the label is a few words; the first colon ends it, so "Website: <http://...>" works.
 _LABEL_LINE = re.compile(r"(?P<label>[A-Za-z][A-Za-z0-9 ()/&'’-]*?)\s*:(?P<value>.*)")
 _MAX_LABEL_WORDS = 5
+# What `register publish --format text` puts before each line of a value after its first. Any indent deeper
+# than the label's continues the value; exactly this much is taken off again, so a line's own leading spaces
+# read back as they were written.
+CONTINUATION_INDENT = "    "
 # Entry names are short ("Times Tables Rock Stars"); prose paragraphs are long sentences.
 _MAX_NAME_WORDS = 10
 _MAX_NAME_CHARS = 100
@@ -90,6 +97,9 @@ class RegisterEntry:
     fields: dict[str, str]
     # Where the name was found, for messages; not part of what the entry says, so not compared.
     line: int = field(default=0, compare=False)
+    # The line of each field's label, and the entry's last line (where a document cut short would end).
+    field_lines: dict[str, int] = field(default_factory=dict, compare=False)
+    last_line: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -98,6 +108,9 @@ class RegisterSection:
     heading: str  # as written in the document
     intro: list[str] = field(default_factory=list)
     entries: list[RegisterEntry] = field(default_factory=list)
+    # Where the heading and each paragraph of the introduction start, for messages.
+    line: int = field(default=0, compare=False)
+    intro_lines: list[int] = field(default_factory=list, compare=False)
 
 
 @dataclass
@@ -106,6 +119,11 @@ class RegisterDocument:
     title: str
     preamble: list[str] = field(default_factory=list)
     sections: list[RegisterSection] = field(default_factory=list)
+    # Where the name, the title and each opening paragraph are, and the document's last line with text.
+    school_line: int = field(default=0, compare=False)
+    title_line: int = field(default=0, compare=False)
+    preamble_lines: list[int] = field(default_factory=list, compare=False)
+    last_line: int = field(default=0, compare=False)
 
 
 def normalise_label(label: str) -> str:
@@ -124,6 +142,8 @@ class _Line:
     text: str  # trimmed
     label: str | None  # normalised label when the line is "Label: value"
     value: str
+    raw: str = ""  # as written, less trailing white space: a continuation line keeps its own indent
+    indent: int = 0  # how many white-space characters the line starts with
 
 
 def _split_lines(text: str) -> list[_Line]:
@@ -132,12 +152,15 @@ def _split_lines(text: str) -> list[_Line]:
     # Not str.splitlines(): it also splits on form feeds and other rare separators, which would make the
     # line numbers in messages disagree with the user's editor.
     for number, raw in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+        raw = raw.rstrip()
         stripped = raw.strip()
+        indent = len(raw) - len(raw.lstrip())
         match = _LABEL_LINE.fullmatch(stripped)
         if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
-            lines.append(_Line(number, stripped, normalise_label(match["label"]), match["value"].strip()))
+            label, value = normalise_label(match["label"]), match["value"].strip()
+            lines.append(_Line(number, stripped, label, value, raw, indent))
         else:
-            lines.append(_Line(number, stripped, None, ""))
+            lines.append(_Line(number, stripped, None, "", raw, indent))
     return lines
 
 
@@ -156,7 +179,10 @@ class _Parser:
         self.section: RegisterSection | None = None
         self.entry: RegisterEntry | None = None
         self.paragraph: list[str] = []  # lines of the prose paragraph being read
+        self.paragraph_line = 0  # where it starts
         self.last_field: str | None = None  # the field a wrapped line continues; cleared by a blank line
+        self.field_indent = 0  # the indent of that field's label line
+        self.blank_lines = 0  # blank lines inside a value of several lines, kept if an indented line follows
 
     def parse(self) -> RegisterDocument:
         filled = [index for index, line in enumerate(self.lines) if line.text]
@@ -173,8 +199,14 @@ class _Parser:
                     "name and the document's title should be. Put the school's name on the first line and "
                     "the title on the next, above the first section."
                 )
-        school, title = (self.lines[index].text for index in filled[:2])
-        self.doc = RegisterDocument(school_name=school, title=title)
+        school, title = (self.lines[index] for index in filled[:2])
+        self.doc = RegisterDocument(
+            school_name=school.text,
+            title=title.text,
+            school_line=school.number,
+            title_line=title.number,
+            last_line=self.lines[filled[-1]].number,
+        )
         body = range(filled[1] + 1, len(self.lines))
         if not any(self._is_heading(index) for index in body):
             raise InvalidInput(
@@ -191,8 +223,13 @@ class _Parser:
     def _read(self, index: int) -> None:
         line = self.lines[index]
         if not line.text:
+            if self._continues_after_blank(index):
+                self.blank_lines += 1
+                return
             self._end_paragraph()
             self.last_field = None
+        elif self._continues_value(line):
+            self._continue_field(line)
         elif self._starts_entry(index):
             self._start_entry(line)
         elif category := self._heading_category(index):
@@ -204,10 +241,29 @@ class _Parser:
             # onto a second line: keep the words with the entry.
             value = self.entry.fields[self.last_field]
             self.entry.fields[self.last_field] = f"{value} {line.text}".strip()
+            self.entry.last_line = line.number
         else:
             # Prose. After an entry it is a note on the section; it is kept with the intro so no text is lost.
             self._end_entry()
+            if not self.paragraph:
+                self.paragraph_line = line.number
             self.paragraph.append(line.text)
+
+    def _continues_value(self, line: _Line) -> bool:
+        """A line indented deeper than the label above it is the next line of that label's value."""
+        return bool(self.entry and self.last_field and line.text and line.indent > self.field_indent)
+
+    def _continues_after_blank(self, index: int) -> bool:
+        following = self._next_filled(index)
+        return following < len(self.lines) and self._continues_value(self.lines[following])
+
+    def _continue_field(self, line: _Line) -> None:
+        # Take off the label's indent and the continuation indent, no more: the line's own spaces stay.
+        text = line.raw[min(line.indent, self.field_indent + len(CONTINUATION_INDENT)) :]
+        value = self.entry.fields[self.last_field]
+        self.entry.fields[self.last_field] = value + "\n" * (self.blank_lines + 1) + text
+        self.entry.last_line = line.number
+        self.blank_lines = 0
 
     def _next_filled(self, index: int) -> int:
         index += 1
@@ -228,14 +284,7 @@ class _Parser:
         return False
 
     def _heading_category(self, index: int) -> str | None:
-        line = self.lines[index]
-        # "Other Online Services:" is allowed; "Legal basis: Public task" is a field, not a heading.
-        if line.label is not None and (line.value or line.label in FIELD_LABELS):
-            return None
-        words = re.findall(r"[a-z0-9]+", line.text.lower())
-        if not words or not set(words) <= _HEADING_WORDS:
-            return None
-        return next((category for category, keys in _CATEGORY_WORDS if keys & set(words)), None)
+        return _heading_category(self.lines[index])
 
     def _is_heading(self, index: int) -> bool:
         return self._heading_category(index) is not None and not self._starts_entry(index)
@@ -243,7 +292,8 @@ class _Parser:
     def _start_section(self, line: _Line, category: str) -> None:
         self._end_paragraph()
         self._end_entry()
-        self.section = RegisterSection(category=category, heading=line.text.rstrip(":").rstrip())
+        heading = line.text.rstrip(":").rstrip()
+        self.section = RegisterSection(category=category, heading=heading, line=line.number)
         self.doc.sections.append(self.section)
 
     def _start_entry(self, line: _Line) -> None:
@@ -254,7 +304,7 @@ class _Parser:
                 f"line {line.number}: the service {_quote(line.text)} comes before the first section "
                 f"heading. Move it under one of the headings: {_headings_hint()}."
             )
-        self.entry = RegisterEntry(name=line.text, fields={}, line=line.number)
+        self.entry = RegisterEntry(name=line.text, fields={}, line=line.number, last_line=line.number)
 
     def _add_field(self, line: _Line) -> None:
         self._end_paragraph()
@@ -273,7 +323,9 @@ class _Parser:
         if line.label == "website" and value.startswith("<") and value.endswith(">"):
             value = value[1:-1].strip()  # the register writes websites as <http://...>
         self.entry.fields[line.label] = value
-        self.last_field = line.label
+        self.entry.field_lines[line.label] = line.number
+        self.entry.last_line = line.number
+        self.last_field, self.field_indent, self.blank_lines = line.label, line.indent, 0
 
     def _end_entry(self) -> None:
         entry, self.entry, self.last_field = self.entry, None, None
@@ -290,9 +342,30 @@ class _Parser:
     def _end_paragraph(self) -> None:
         if self.paragraph:
             # A paragraph wrapped over several lines is one paragraph.
-            target = self.section.intro if self.section else self.doc.preamble
-            target.append(" ".join(self.paragraph))
+            if self.section:
+                self.section.intro.append(" ".join(self.paragraph))
+                self.section.intro_lines.append(self.paragraph_line)
+            else:
+                self.doc.preamble.append(" ".join(self.paragraph))
+                self.doc.preamble_lines.append(self.paragraph_line)
             self.paragraph = []
+
+
+def _heading_category(line: _Line) -> str | None:
+    # "Other Online Services:" is allowed; "Legal basis: Public task" is a field, not a heading.
+    if line.label is not None and (line.value or line.label in FIELD_LABELS):
+        return None
+    words = re.findall(r"[a-z0-9]+", line.text.lower())
+    if not words or not set(words) <= _HEADING_WORDS:
+        return None
+    return next((category for category, keys in _CATEGORY_WORDS if keys & set(words)), None)
+
+
+def reads_as_entry_name(name: str) -> bool:
+    """Whether a line holding only this name, with labels under it, is read as a service's name (not as a
+    label or a sentence; a name made of heading words is still a name when labels follow it)."""
+    (line,) = _split_lines(" ".join(name.split()))
+    return bool(line.text) and line.label is None and _looks_like_name(line.text)
 
 
 def _looks_like_name(text: str) -> bool:
