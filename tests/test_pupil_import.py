@@ -702,3 +702,11 @@ def test_only_a_regular_file_is_read(cli, tmp_path):
     binary = tmp_path / "photo.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
     assert "not a text file" in cli.fails("pupil", "import", str(binary)).stderr
+
+
+def test_a_line_break_in_a_name_is_refused_on_a_row_with_empty_cells_after_it(cli, tmp_path):
+    rows = sims_rows(3)
+    rows[2][2] = "Smith\r\nJones"
+    rows[2] += ["", ""]  # some exports end rows with empty cells
+    result = cli.fails("pupil", "import", str(write_rows(tmp_path / "t.csv", rows)), "--as-of", AS_OF_TEXT)
+    assert "line 3, column 'Legal Surname'" in result.stderr and "must be one line" in result.stderr

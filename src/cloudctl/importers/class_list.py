@@ -436,7 +436,7 @@ class ClassList:
             last_line = file.lines_done = reader.line_num
             # Only a row over several lines, or one read after a refused character, is looked at closely.
             if (last_line != line or screened.refused_seen) and file.text_problems(
-                line, cells, cells_of, stored if len(cells) == width else (), self._report_text
+                line, cells, cells_of, stored if len(cells) >= width else (), self._report_text
             ):
                 continue
             upn_text = cells[upn_at].strip() if len(cells) > upn_at else ""
