@@ -4,7 +4,10 @@ Prints, from one run on one machine (shared and noisy, so only ratios mean much)
   1. the whole-school consent report (cloudctl's report function) / the best bare SQL query
      answering the same question (latest decision per pupil and service, for pupils on roll);
   2. the report for one class of 30, likewise, and how its cost compares with the whole school's;
-  3. one opt-out on that database / one opt-out on an empty database.
+  3. one opt-out on that database / one opt-out on an empty database (each sealed into the
+     history chain);
+  4. `db verify` on that database (every chain recomputed, the guards, SQLite's integrity_check) /
+     a bare PRAGMA integrity_check plus one Python pass fetching every history row.
 
     python benchmarks/consent_report.py            # full size
     python benchmarks/consent_report.py --pupils 10000 --events 150000   # a quick look
@@ -23,9 +26,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from cloudctl.db.admin import verify_database
 from cloudctl.db.engine import open_database
+from cloudctl.db.history_chain import CHAIN_COLUMN, HISTORY_TABLES, Sealer, content_columns
 from cloudctl.db.location import sqlite_location
-from cloudctl.db.models import Service
+from cloudctl.db.models import ConsentEvent, Service
 from cloudctl.domain.assessments import record_assessment
 from cloudctl.domain.consent import ConsentRequest, record_consent
 from cloudctl.domain.providers import add_provider
@@ -64,7 +69,8 @@ def build(path: Path, pupils: int, events: int, services: int = 15) -> None:
     db.dispose()
     # The register goes in through the domain layer; the bulk (pupils, events) with plain SQL.
     rng = random.Random(20261129)
-    now = datetime.now(UTC).isoformat(" ")
+    # As cloudctl writes a time into SQLite (naive UTC, microseconds).
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     connection = sqlite3.connect(path)
     pupil_rows = []
     for index in range(pupils):
@@ -90,6 +96,11 @@ def build(path: Path, pupils: int, events: int, services: int = 15) -> None:
     versions = dict(connection.execute("SELECT service_id, id FROM service_version"))
     service_ids = sorted(versions)
     start = date(2025, 9, 1)
+    # Each event is sealed into the history chain as cloudctl seals it: id, digest, chain hash.
+    head = connection.execute(f"SELECT id, {CHAIN_COLUMN} FROM consent_event ORDER BY id DESC LIMIT 1")
+    sealer = Sealer(
+        "consent_event", content_columns(ConsentEvent.__table__), *(head.fetchone() or (None, None))
+    )
     batch = []
     made = 0
     while made < events:
@@ -97,8 +108,11 @@ def build(path: Path, pupils: int, events: int, services: int = 15) -> None:
         service_id = rng.choice(service_ids)
         decision = "opt-in" if rng.random() < 0.8 else "opt-out"
         when = (start + timedelta(days=rng.randrange(400))).isoformat()
-        batch.append((pupil_id, service_id, versions[service_id], decision, when, "Parent", "form", "office",
-                      decision == "opt-in" and rng.random() < 0.1, now))  # fmt: skip
+        row = {"pupil_id": pupil_id, "service_id": service_id, "service_version_id": versions[service_id],
+               "decision": decision, "effective_on": when, "given_by": "Parent", "method": "form",
+               "recorded_by": "office", "selected": decision == "opt-in" and rng.random() < 0.1,
+               "recorded_at": now}  # fmt: skip
+        batch.append((*sealer.seal(row), *(row[name] for name in EVENT_COLUMNS)))
         made += 1
         if len(batch) == 50_000:
             _insert_events(connection, batch)
@@ -109,11 +123,14 @@ def build(path: Path, pupils: int, events: int, services: int = 15) -> None:
     connection.close()
 
 
+EVENT_COLUMNS = ["pupil_id", "service_id", "service_version_id", "decision", "effective_on", "given_by",
+                 "method", "recorded_by", "selected", "recorded_at"]  # fmt: skip
+
+
 def _insert_events(connection: sqlite3.Connection, batch: list[tuple]) -> None:
+    columns = ["id", "content_digest", "chain_hash", *EVENT_COLUMNS]
     connection.executemany(
-        "INSERT INTO consent_event (pupil_id, service_id, service_version_id, decision, effective_on,"
-        " given_by, method, recorded_by, selected, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        batch,
+        f"INSERT INTO consent_event ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", batch
     )
 
 
@@ -188,6 +205,33 @@ def opt_out_time(path: Path, upn: str, rounds: int) -> float:
     return statistics.median(times)
 
 
+def verify_times(path: Path, rounds: int) -> tuple[float, float]:
+    """Medians of `db verify`'s work and of the bare baseline, measured in turns so noise hits both."""
+    db = open_database(sqlite_location(path))
+
+    def verify() -> None:
+        result = verify_database(db)
+        assert result.ok, result.problems
+
+    def bare() -> None:
+        connection = sqlite3.connect(path)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            for table in HISTORY_TABLES:
+                cursor = connection.execute(f"SELECT * FROM {table} ORDER BY id")
+                while cursor.fetchmany(20_000):
+                    pass
+        finally:
+            connection.close()
+
+    verify_runs, bare_runs = [], []
+    for _ in range(rounds):
+        bare_runs.append(timed(bare, 1))
+        verify_runs.append(timed(verify, 1))
+    db.dispose()
+    return statistics.median(verify_runs), statistics.median(bare_runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -195,6 +239,7 @@ def main() -> None:
     parser.add_argument("--pupils", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_500_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--verify-rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         big, small = Path(folder) / "big.db", Path(folder) / "small.db"
@@ -219,6 +264,7 @@ def main() -> None:
         class_report = report_time(big, class_name, args.rounds * 20)
         big_opt_out = opt_out_time(big, upn, args.rounds * 10)
         small_opt_out = opt_out_time(small, small_upn, args.rounds * 10)
+        verify_time, bare_time = verify_times(big, args.verify_rounds)
 
     print(
         f"whole-school report: {whole_report * 1000:8.1f} ms, best bare SQL {whole_bare * 1000:8.1f} ms, "
@@ -236,6 +282,10 @@ def main() -> None:
     print(
         f"one opt-out: {big_opt_out * 1000:.2f} ms on the big database, {small_opt_out * 1000:.2f} ms on an "
         f"empty one, ratio {big_opt_out / small_opt_out:.2f} (target <= 1.3)"
+    )
+    print(
+        f"db verify: {verify_time:.2f} s, bare integrity_check + one pass over the history rows "
+        f"{bare_time:.2f} s, ratio {verify_time / bare_time:.2f} (target < 3)"
     )
 
 

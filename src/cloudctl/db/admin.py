@@ -342,8 +342,13 @@ def _reading_snapshot(db: Database) -> Iterator[Connection]:
             connection = connection.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
-        with connection.begin():
+        transaction = connection.begin()
+        try:
             yield connection
+        finally:
+            # A read ends in a rollback: there is nothing to commit, and on a damaged file a
+            # commit can fail after every check has been made and reported.
+            transaction.rollback()
 
 
 @contextmanager

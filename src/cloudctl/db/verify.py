@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import DBAPIError
@@ -157,7 +158,8 @@ class Verification:
     def failure(self) -> str:
         """The message for a history that does not verify: every problem, then what to do."""
         lines = ["The history does not verify:"] + [f"  {problem}" for problem in self.problems]
-        lines.append(RESTORE_ADVICE)
+        if self.problems != [self.integrity_problem]:  # damage alone has its own advice: restore
+            lines.append(RESTORE_ADVICE)
         return "\n".join(lines)
 
     def heads(self) -> dict[str, str]:
@@ -210,8 +212,10 @@ def _verify_chain(connection: Connection, table: str, recorded: Sequence[str]) -
         (name, kind_of(column["type"])) for name, column in columns.items() if name not in NOT_CONTENT
     )
     digest_of = make_digester(content)
-    listed = ", ".join(["id", DIGEST_COLUMN, CHAIN_COLUMN, *(name for name, _ in content)])
+    # The contents first, so each row goes to the digester as it is; the id and the seals last.
+    listed = ", ".join([*(name for name, _ in content), "id", DIGEST_COLUMN, CHAIN_COLUMN])
     sql = f"SELECT {listed} FROM {table} ORDER BY id"
+    at = len(content)
     wanted = {head: None for head in recorded}
     found_at: dict[str, int] = {}
     stored_previous = recomputed = chain.head
@@ -221,10 +225,12 @@ def _verify_chain(connection: Connection, table: str, recorded: Sequence[str]) -
     try:
         for batch in _batches(connection, sql, table):
             for row in batch:
-                row_id, stored_digest, stored_chain = row[0], row[1], row[2]
+                row_id, stored_digest, stored_chain = row[at], row[at + 1], row[at + 2]
                 count += 1
-                content_ok = digest_of(row[3:]) == stored_digest
-                expected = link(stored_previous, row_id, stored_digest)
+                content_ok = digest_of(row) == stored_digest
+                expected = sha256(
+                    f"{stored_previous}:{row_id}:{stored_digest}".encode()
+                ).hexdigest()  # link()
                 if expected != stored_chain:
                     diverged = True
                     if content_ok:
