@@ -574,11 +574,13 @@ def test_no_form_for_a_pupil_who_has_left(school, tmp_path):
     assert "no longer on roll" in result.stderr
 
 
-def test_an_export_over_an_existing_readable_file_makes_it_private(school, tmp_path):
+def test_an_export_over_an_existing_file_needs_force_and_replaces_it_with_a_private_file(school, tmp_path):
     out = tmp_path / "old.csv"
     out.write_text("old")
     out.chmod(0o644)
-    school.ok("export", "enrolment", "My Maths", "--out", str(out))
+    assert "--force" in school.fails("export", "enrolment", "My Maths", "--out", str(out)).stderr
+    assert out.read_text() == "old" and (out.stat().st_mode & 0o777) == 0o644
+    school.ok("export", "enrolment", "My Maths", "--out", str(out), "--force")
     assert (out.stat().st_mode & 0o777) == 0o600
     assert out.read_text().startswith("forename,surname,class_name")
 

@@ -52,9 +52,9 @@ def revision_of(path: Path) -> str:
 
 def test_a_new_database_file_is_readable_only_by_its_owner(file_cli, tmp_path):
     path = tmp_path / "school" / "cloudctl.db"
+    path.parent.mkdir()  # only the default data folder is made by cloudctl (tests/test_database_paths.py)
     file_cli.ok("--db", str(path), "init", "--school", "Hunwick Primary School")
     assert mode(path) == 0o600
-    assert mode(path.parent) == 0o700
     for sidecar in (Path(f"{path}-wal"), Path(f"{path}-shm")):
         if sidecar.exists():
             assert mode(sidecar) & 0o077 == 0, sidecar

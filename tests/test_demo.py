@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import stat
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import HUNWICK
 from tests.helpers.cli import Cli
 
 
@@ -61,11 +64,66 @@ def test_demo_without_a_database_uses_a_temporary_one(demo_cli, tmp_path, monkey
     assert not (tmp_path / "xdg" / "cloudctl" / "cloudctl.db").exists()
 
 
-def test_running_the_demo_again_does_not_duplicate(demo_cli, tmp_path):
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refused(cli: Cli, *args: str) -> str:
+    result = cli.run(*args)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return result.stderr
+
+
+def test_the_demo_refuses_a_database_that_exists(demo_cli, tmp_path):
+    """The demo adds fictional pupils and history that can never be deleted: never into a real register."""
+    school = tmp_path / "school.db"
+    demo_cli.ok("--db", str(school), "init", "--school", "Our School")
+    demo_cli.ok("--db", str(school), "register", "import", str(HUNWICK))
+    before = (digest(school), stat.S_IMODE(school.stat().st_mode))
+    for args in (("demo", "--db", str(school)), ("--db", str(school), "demo")):
+        message = refused(demo_cli, *args)
+        assert f"{school} already exists" in message and "new file" in message
+        assert "leave --db out" in message
+    assert (digest(school), stat.S_IMODE(school.stat().st_mode)) == before
+    assert demo_cli.json("--db", str(school), "pupil", "list") == []
+
+
+def test_running_the_demo_again_into_its_own_file_is_refused(demo_cli, tmp_path):
     path = tmp_path / "demo.db"
     demo_cli.ok("demo", "--db", str(path))
-    demo_cli.ok("demo", "--db", str(path))
-    assert len(demo_cli.json("--db", str(path), "service", "list")) == 19
+    before = digest(path)
+    assert "already exists" in refused(demo_cli, "demo", "--db", str(path))
+    assert digest(path) == before
+
+
+def test_the_demo_refuses_even_an_empty_file_or_a_folder(demo_cli, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert "already exists" in refused(demo_cli, "demo", "--db", str(empty))
+    assert empty.stat().st_size == 0
+    assert "already exists" in refused(demo_cli, "demo", "--db", str(tmp_path))
+
+
+def test_the_demo_refuses_a_missing_folder_and_an_empty_path(demo_cli, tmp_path):
+    missing = tmp_path / "no-such-folder" / "demo.db"
+    assert "does not exist" in refused(demo_cli, "demo", "--db", str(missing))
+    assert not missing.parent.exists()
+    assert "empty path" in refused(demo_cli, "demo", "--db", "")
+
+
+@pytest.mark.parametrize("variable", ["CLOUDCTL_DB", "CLOUDCTL_DATABASE_URL"])
+def test_the_demo_never_uses_the_database_the_environment_names(demo_cli, tmp_path, monkeypatch, variable):
+    school = tmp_path / "school.db"
+    demo_cli.ok("--db", str(school), "init", "--school", "Our School")
+    before = digest(school)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv(variable, str(school) if variable == "CLOUDCTL_DB" else f"sqlite:///{school}")
+    result = demo_cli.ok("demo")
+    (used,) = re.findall(r"cloudctl --db (\S+) service list", result.stderr)
+    assert Path(used).is_relative_to(tmp_path / "tmp")
+    assert digest(school) == before
 
 
 def test_the_demo_school_is_hunwick(demo_cli, tmp_path):

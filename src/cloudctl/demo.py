@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from importlib import resources
+from pathlib import Path
 
 from cloudctl.db.engine import Database
+from cloudctl.errors import Conflict
 
 HUNWICK_REGISTER = "hunwick-cloud-service-providers.txt"
+
+
+def new_demo_database(chosen: str | None) -> Path:
+    """The NEW file the demo writes to: `chosen` (which must not exist yet), else a temporary one.
+
+    The demo adds fictional pupils and consent history that can never be deleted, and its class list
+    is a full list that would take every real pupil off the roll: it must never reach a real register.
+    The file is created here, exclusively, so that nothing can appear at the path in the meantime.
+    """
+    import tempfile
+
+    from cloudctl.db.location import resolve_location
+    from cloudctl.db.sqlite_file import examine_sqlite_path
+    from cloudctl.files import open_new_private_file
+
+    if chosen is None:
+        path = Path(tempfile.mkdtemp(prefix="cloudctl-demo-")) / "demo.db"
+    else:
+        path = resolve_location(chosen).path
+        assert path is not None  # --db always names a file
+    refusal = (
+        f"{path} already exists. The demo writes only to a new file, so that its fictional pupils never "
+        "mix with a real register: give --db a file name not in use, or leave --db out to use a "
+        "temporary database."
+    )
+    if os.path.lexists(path):
+        raise Conflict(refusal)
+    examine_sqlite_path(path)  # refuses a path in a folder that does not exist, or under a file
+    try:
+        os.close(open_new_private_file(path))
+    except FileExistsError:
+        raise Conflict(refusal) from None
+    return path
 
 
 def bundled_text(name: str) -> str:

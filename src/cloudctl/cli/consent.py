@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import FormatOption, database, parse_date_option, say
+from cloudctl.cli.context import ForceOption, FormatOption, database, parse_date_option, say
 from cloudctl.cli.render import OutputFormat, render
 from cloudctl.errors import InvalidInput
 
@@ -222,6 +222,7 @@ def consent_form(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="The HTML file to write (print it from a browser).")
     ],
+    force: ForceOption = False,
     class_name: ClassOption = None,
     upn: Annotated[str | None, typer.Option("--upn", help="One pupil's form.")] = None,
 ):
@@ -232,7 +233,7 @@ def consent_form(
     with database(ctx).read() as session:
         pages = form_pages(session, class_name=class_name, upn=upn)
         html = render_consent_forms(session, pages)
-    write_private_text(out, html)
+    write_private_text(out, html, force=force, what="forms")
     say(f"Wrote {len(pages)} consent form(s) to {out}. Open it in a browser and print it.")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import database, say
+from cloudctl.cli.context import ForceOption, database, say
 from cloudctl.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True)
@@ -23,6 +23,7 @@ def export_enrolment(
     category: Annotated[
         str | None, typer.Option("--category", "-c", help="Needed when a name is in two.")
     ] = None,
+    force: ForceOption = False,
 ):
     """The pupils a provider may receive (on roll, eligible, opted in) with only the fields it may receive."""
     import io
@@ -46,6 +47,6 @@ def export_enrolment(
     if out is None:
         sys.stdout.write(text)
     else:
-        write_private_text(out, text)
+        write_private_text(out, text, force=force, what="export")
     where = f" to {out}" if out else ""
     say(f"Exported {len(rows)} pupil(s) for '{service}'{where}, with only: {', '.join(columns)}.")

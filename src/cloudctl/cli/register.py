@@ -70,6 +70,7 @@ def register_publish(
     ctx: typer.Context,
     doc_format: Annotated[str, typer.Option("--format", "-f", help="markdown, html or text.")] = "markdown",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
+    force: ForceOption = False,
 ):
     """Write the register from the database, in the published document's structure."""
     from cloudctl.domain.register import build_register_document
@@ -81,7 +82,9 @@ def register_publish(
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
-    out.write_text(text, encoding="utf-8")
+    from cloudctl.files import write_private_text
+
+    write_private_text(out, text, force=force, what="register")
     say(f"Wrote the register to {out}.")
 
 

@@ -36,26 +36,28 @@ def init(
 def demo(
     ctx: typer.Context,
     db_path: Annotated[
-        str | None, typer.Option("--db", help="Keep the demo database in this file (else a temporary one).")
+        str | None,
+        typer.Option(
+            "--db", help="Keep the demo database in this NEW file (else a temporary one).", metavar="PATH"
+        ),
     ] = None,
 ):
-    """Import the bundled Hunwick Primary School register and show the reports."""
-    import tempfile
-    from pathlib import Path
+    """Import the bundled Hunwick Primary School register, a fictional class and consent; show the reports.
 
+    The demo never uses your own database: it writes to a temporary one, or to a new file named
+    with --db (a file that exists already is refused). CLOUDCTL_DB and CLOUDCTL_DATABASE_URL are
+    not used.
+    """
     from cloudctl.cli.report import report_consent, report_data_map, report_overdue_assessments
-    from cloudctl.demo import DEMO_CLASS, run_demo
+    from cloudctl.demo import DEMO_CLASS, new_demo_database, run_demo
 
     root = ctx.find_root()
-    chosen = db_path or root.params.get("db")
-    if chosen is None:
-        folder = tempfile.mkdtemp(prefix="cloudctl-demo-")
-        chosen = str(Path(folder) / "demo.db")
-    root.params["db"] = chosen
+    chosen = db_path if db_path is not None else root.params.get("db")
+    root.params["db"] = str(new_demo_database(chosen))
     db = database(ctx)
     for line in run_demo(db):
         say(line)
-    say(f"The demo database is {db.location.describe()}: try cloudctl --db {chosen} service list")
+    say(f"The demo database is {db.location.describe()}: try cloudctl --db {root.params['db']} service list")
     ctx.invoke(
         report_overdue_assessments, ctx=ctx, as_of=None, within=30, fail_if_any=False, fmt=OutputFormat.table
     )

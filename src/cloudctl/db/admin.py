@@ -27,6 +27,7 @@ from cloudctl.db.location import DatabaseLocation
 from cloudctl.db.schema_version import HEAD_REVISION
 from cloudctl.db.verify import HistoryBroken, Verification, check_integrity, verify_history
 from cloudctl.errors import Conflict, DatabaseUnavailable, InvalidInput, RuleRefused
+from cloudctl.files import check_output_path, new_partial_path
 
 VERSION_TABLE = "alembic_version"
 COPY_CHUNK_ROWS = 1000
@@ -184,21 +185,16 @@ def backup_database(
         *(source.with_name(source.name + s).resolve() for s in ("-wal", "-shm")),
     }:
         raise InvalidInput(f"{target} is the database itself: give the backup another file name.")
-    if target.is_dir():
-        raise InvalidInput(
-            f"{target} is a folder: give the backup a file name, e.g. {target / 'cloudctl-backup.db'}."
-        )
-    if not target.parent.is_dir():
-        raise InvalidInput(f"The folder {target.parent} does not exist: create it first, or choose another.")
-    if target.exists() and not force:
-        raise Conflict(f"{target} already exists. Choose another file name, or add --force to replace it.")
+    # A folder, a device or a pipe is refused even with --force; an existing file needs --force and is
+    # then replaced by the new backup file, never written into or re-permissioned.
+    check_output_path(target, force=force, what="backup")
     with _reading_snapshot(db) as connection:
         verification = history_before_keeping(
             connection, db.location, "backup", accept_broken=accept_broken_history
         )
     # Written beside the target and renamed into place, so a failed backup never leaves half a file
     # where a good one was.
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial = new_partial_path(target)
     try:
         backup_sqlite(db.engine, partial)
         check_backup(partial)

@@ -30,15 +30,17 @@ T = TypeVar("T")
 
 
 def create_private_file(path: Path) -> None:
-    """Create an empty file readable only by its owner: the database holds children's data."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    os.chmod(path, 0o600)
+    """Create a NEW empty file readable only by its owner: the database and its backups hold children's data.
+
+    Raises FileExistsError if anything is at `path` already: cloudctl never changes the mode of a
+    file it did not create.
+    """
+    from cloudctl.files import open_new_private_file
+
+    os.close(open_new_private_file(path))
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: str | None = None) -> None:
     @event.listens_for(engine, "connect")
     def set_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # pysqlite's own transaction handling would hide BEGIN from us; we issue it below.
@@ -46,16 +48,19 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if read_only is None:  # a read-only file's journal mode is its owner's to choose
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def begin(connection):  # type: ignore[no-untyped-def]
         # Writers take the write lock at BEGIN, so two writers queue on the busy
         # timeout instead of one failing with "database is locked" mid-transaction.
-        mode = "IMMEDIATE" if connection.get_execution_options().get("cloudctl_write") else "DEFERRED"
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        write = connection.get_execution_options().get("cloudctl_write")
+        if write and read_only is not None:
+            raise DatabaseUnavailable(f"Nothing was changed. {read_only}")
+        connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if write else 'DEFERRED'}")
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -76,10 +81,7 @@ def make_engine(location: DatabaseLocation) -> Engine:
             raise DatabaseUnavailable(
                 "cloudctl keeps an SQLite database in a file: give its path, e.g. sqlite:///path/to/cloudctl.db."
             )
-        create_private_file(location.path)
-        engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
-        return engine
+        return _sqlite_engine(location, location.path)
     try:
         from sqlalchemy.engine import make_url
 
@@ -93,6 +95,36 @@ def make_engine(location: DatabaseLocation) -> Engine:
     if engine.dialect.name == "postgresql":
         _configure_postgresql(engine)
     return engine
+
+
+def _sqlite_engine(location: DatabaseLocation, path: Path) -> Engine:
+    """An engine for the SQLite file at `path`, checked first: a new file is created (0600), a cloudctl
+    database is opened, and one cloudctl may not write is opened read-only. Anything else was refused."""
+    from cloudctl.db.location import default_path
+    from cloudctl.db.sqlite_file import prepare_sqlite_file, read_only_message
+
+    found = prepare_sqlite_file(path, is_default=path == default_path())
+    if found.read_only is None:
+        engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    import sqlite3
+
+    def connect_read_only() -> sqlite3.Connection:
+        return sqlite3.connect(
+            found.reader_uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+
+    message = read_only_message(path, found.read_only)
+    engine = create_engine(location.url, creator=connect_read_only)
+    engine.update_execution_options(cloudctl_read_only=message)
+    _configure_sqlite(engine, read_only=message)
+    return engine
+
+
+def read_only_reason(engine: Engine) -> str | None:
+    """Why cloudctl may only read this database (a message), or None when it may write."""
+    return engine.get_execution_options().get("cloudctl_read_only")
 
 
 def describe_url_error(location: DatabaseLocation, error: Exception) -> str:
@@ -210,6 +242,13 @@ def bring_up_to_date(location: DatabaseLocation, engine: Engine) -> None:
             f"The database {location.describe()} has schema revision {revision}, which this version of "
             "cloudctl does not know: it was written by a newer cloudctl. Upgrade cloudctl to use it."
         )
+    read_only = read_only_reason(engine)
+    if read_only is not None:
+        needs = "setting up" if revision is None else f"upgrading from schema revision {revision}"
+        raise DatabaseUnavailable(
+            f"{read_only} It needs {needs} to {HEAD_REVISION} for this version of cloudctl, which would "
+            "change it, so nothing was done."
+        )
     if revision is not None and location.path is not None:
         backup_sqlite(engine, backup_path_for(location.path, revision))
     try:
@@ -230,11 +269,17 @@ def backup_path_for(path: Path, revision: str) -> Path:
     from datetime import datetime
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return path.with_name(f"{path.name}.before-{HEAD_REVISION}-from-{revision}-{stamp}.bak")
+    name = f"{path.name}.before-{HEAD_REVISION}-from-{revision}-{stamp}"
+    # A backup is always a new file: never one written over an older backup.
+    candidate, number = path.with_name(f"{name}.bak"), 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = path.with_name(f"{name}-{number}.bak")
+    return candidate
 
 
 def backup_sqlite(engine: Engine, target: Path) -> Path:
-    """Copy a live SQLite database with SQLite's online backup API; the copy is private too."""
+    """Copy a live SQLite database with SQLite's online backup API into a NEW file, private (0600) too."""
     import sqlite3
 
     create_private_file(target)
@@ -247,7 +292,6 @@ def backup_sqlite(engine: Engine, target: Path) -> Path:
             destination.close()
     finally:
         raw.close()
-    os.chmod(target, 0o600)
     return target
 
 

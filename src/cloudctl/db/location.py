@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloudctl.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class DatabaseLocation:
@@ -38,21 +40,47 @@ def sqlite_location(path: Path) -> DatabaseLocation:
 
 
 def resolve_location(db_option: str | None = None) -> DatabaseLocation:
-    """`--db` wins, then CLOUDCTL_DATABASE_URL, then CLOUDCTL_DB, then the default file."""
-    if db_option:
+    """`--db` wins, then CLOUDCTL_DATABASE_URL, then CLOUDCTL_DB, then the default file.
+
+    A choice that is given but empty (`--db ''`, `CLOUDCTL_DB=`) is refused rather than taken to mean
+    the default: the user meant some database, and it may not be the default one.
+    """
+    if db_option is not None:
+        if not db_option.strip():
+            raise InvalidInput(
+                "--db was given an empty path. Give the database file's path (e.g. --db school.db), or "
+                f"leave --db out to use the default database, {default_path()}."
+            )
         return sqlite_location(Path(db_option))
-    url = os.environ.get("CLOUDCTL_DATABASE_URL", "").strip()
-    if url:
-        return location_from_url(url)
-    env_path = os.environ.get("CLOUDCTL_DB", "").strip()
-    if env_path:
-        return sqlite_location(Path(env_path))
+    url = os.environ.get("CLOUDCTL_DATABASE_URL")
+    if url is not None:
+        if not url.strip():
+            raise InvalidInput(empty_variable("CLOUDCTL_DATABASE_URL", "a database URL"))
+        return location_from_url(url.strip())
+    env_path = os.environ.get("CLOUDCTL_DB")
+    if env_path is not None:
+        if not env_path.strip():
+            raise InvalidInput(empty_variable("CLOUDCTL_DB", "the database file's path"))
+        return sqlite_location(Path(env_path.strip()))
     return sqlite_location(default_path())
+
+
+def empty_variable(name: str, what: str) -> str:
+    return (
+        f"{name} is set but empty. Set it to {what}, or remove it (unset {name}) to use the default "
+        f"database, {default_path()}."
+    )
 
 
 def location_from_url(url: str) -> DatabaseLocation:
     if url.startswith("sqlite:///"):
-        return sqlite_location(Path(url.removeprefix("sqlite:///")))
+        path = url.removeprefix("sqlite:///")
+        if not path.strip():
+            raise InvalidInput(
+                "The SQLite URL names no file: write it as sqlite:///path/to/cloudctl.db "
+                "(four slashes before an absolute path: sqlite:////home/office/cloudctl.db)."
+            )
+        return sqlite_location(Path(path))
     return DatabaseLocation(url=with_postgres_driver(url), path=None)
 
 
