@@ -423,6 +423,7 @@ READS = {
     "register publish": ("register", "publish", "--format", "text"),
     "export enrolment": ("export", "enrolment", "My Maths"),
     "db status": ("db", "status"),
+    "db verify": ("db", "verify"),
 }
 WRITES = {
     "init": ("init", "--school", "Elsewhere"),
@@ -456,6 +457,10 @@ def test_a_file_without_write_permission_serves_every_read_and_refuses_every_wri
         refused(
             here, "--db", str(school), "consent", "optin", upn, "My Maths", "--by", "Mum", says=("read-only",)
         )
+        # A backup and a copy read the database, and write only their own new files.
+        here.ok("--db", str(school), "db", "backup", str(school.with_name("backup.db")))
+        here.ok("--db", str(school), "db", "copy", "--to", str(school.with_name("copy.db")))
+    assert mode(school.with_name("backup.db")) == 0o600
 
 
 def test_a_read_only_database_is_read_with_what_its_writer_has_not_yet_checkpointed(here, school):
@@ -519,7 +524,7 @@ def test_a_read_only_database_that_needs_upgrading_is_refused_without_a_backup(h
             str(path),
             "service",
             "list",
-            says=("read-only", "upgrading from schema revision 0001"),
+            says=("read-only", "upgrade it from schema revision 0001 to"),
         )
         assert here.json("--db", str(path), "db", "status")["schema_revision"] == "0001"
     assert list(tmp_path.glob("*.bak")) == []
@@ -571,7 +576,7 @@ def test_another_users_database_serves_reads_and_names_its_owner_for_writes(demo
             assert len(json.loads(listed.stdout)) == 19
             written = as_nobody("provider", "add", "Acme Learning")
             assert written.returncode == 1
-            assert "you may not write to the file (it belongs to root)" in written.stderr
+            assert "you may not write to the file, which belongs to root" in written.stderr
             assert READ_ONLY_ADVICE in written.stderr
         assert sorted(p.name for p in folder.iterdir()) == ["school.db"]
     finally:

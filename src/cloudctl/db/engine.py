@@ -117,7 +117,7 @@ def _sqlite_engine(location: DatabaseLocation, path: Path) -> Engine:
 
     message = read_only_message(path, found.read_only)
     engine = create_engine(location.url, creator=connect_read_only)
-    engine.update_execution_options(cloudctl_read_only=message)
+    engine.update_execution_options(cloudctl_read_only=message, cloudctl_read_only_reason=found.read_only)
     _configure_sqlite(engine, read_only=message)
     return engine
 
@@ -242,13 +242,11 @@ def bring_up_to_date(location: DatabaseLocation, engine: Engine) -> None:
             f"The database {location.describe()} has schema revision {revision}, which this version of "
             "cloudctl does not know: it was written by a newer cloudctl. Upgrade cloudctl to use it."
         )
-    read_only = read_only_reason(engine)
-    if read_only is not None:
-        needs = "setting up" if revision is None else f"upgrading from schema revision {revision}"
-        raise DatabaseUnavailable(
-            f"{read_only} It needs {needs} to {HEAD_REVISION} for this version of cloudctl, which would "
-            "change it, so nothing was done."
-        )
+    if read_only_reason(engine) is not None and location.path is not None:
+        from cloudctl.db.sqlite_file import read_only_upgrade_message
+
+        reason = engine.get_execution_options()["cloudctl_read_only_reason"]
+        raise DatabaseUnavailable(read_only_upgrade_message(location.path, reason, revision, HEAD_REVISION))
     if revision is not None and location.path is not None:
         backup_sqlite(engine, backup_path_for(location.path, revision))
     try:

@@ -244,7 +244,7 @@ def read_schema(path: Path, uri: str) -> tuple[set[str], set[str]]:
 def read_only_reason(path: Path, mode: int) -> str | None:
     """Why cloudctl may not write the database at `path`, as the end of a sentence; None if it may."""
     if not mode & ANY_WRITE_BIT:
-        return f"the file has no write permission (mode {stat.S_IMODE(mode):04o})"
+        return f"the file has no write permission: its mode is {stat.S_IMODE(mode):04o}"
     if not os.access(path, os.W_OK):
         return f"you may not write to the file{owned_by(path)}"
     folder = path.parent
@@ -278,7 +278,7 @@ def owned_by(path: Path) -> str:
             return ""
     except (KeyError, OSError):
         pass
-    return f" (it belongs to {owner})"
+    return f", which belongs to {owner}"
 
 
 def refuse_if_others_can_read(path: Path, mode: int) -> None:
@@ -289,6 +289,21 @@ def refuse_if_others_can_read(path: Path, mode: int) -> None:
             "the permissions of a file it did not create: remove it (cloudctl then creates it, mode 0600), "
             f"or make it private first (chmod 600 {path})."
         )
+
+
+def read_only_upgrade_message(path: Path, reason: str, revision: str | None, head: str) -> str:
+    """For a read-only database this cloudctl cannot use until it sets it up or upgrades it."""
+    if revision is None:
+        needs = f"is empty: this version of cloudctl would have to set it up (schema revision {head})"
+    else:
+        needs = (
+            f"was written by an older cloudctl: this version would have to upgrade it from schema "
+            f"revision {revision} to {head}"
+        )
+    return (
+        f"The database {path} is read-only ({reason}) and {needs}, which changes it, so nothing was done. "
+        "Ask whoever owns it to run cloudctl on it once, or check its permissions."
+    )
 
 
 def read_only_message(path: Path, reason: str) -> str:
