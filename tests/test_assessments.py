@@ -280,3 +280,97 @@ def test_without_init_reviews_fall_due_after_twelve_months(cli):
     assert cli.json("assess", "history", "My Maths")[0]["next_review"] == "2026-03-01"
     (row,) = cli.json("report", "overdue-assessments", "--as-of", "2026-03-10")
     assert (row["review_due"], row["days_overdue"]) == ("2026-03-01", 9)
+
+
+# --- issue 8: identical assessments, messages that say what was recorded, the text and date gates ----------
+
+
+def _assessments(cli) -> int:
+    return len(cli.json("assess", "history", "My Maths"))
+
+
+def test_an_identical_assessment_records_nothing_and_says_so(school):
+    first = record(school, "--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved")
+    assert "Recorded an approved assessment of 'My Maths' (pupil) on 2025-05-01 by J Bloggs" in first.stderr
+    again = record(school, "--date", "01/05/2025", "--by", " J  Bloggs ", "--outcome", "Approved")
+    assert (
+        "Nothing recorded: an approved assessment of 'My Maths' (pupil) on 2025-05-01 by J Bloggs is already "
+        "recorded." in again.stderr
+    )
+    assert _assessments(school) == 1
+    with_notes = record(
+        school, "--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved", "--notes", "More"
+    )
+    assert (
+        "Nothing recorded" in with_notes.stderr
+        and "the notes given now were not recorded" in with_notes.stderr
+    )
+    assert _assessments(school) == 1
+    # Another assessor, date or outcome is another assessment.
+    record(school, "--date", "2025-05-01", "--by", "A Smith", "--outcome", "approved")
+    assert _assessments(school) == 2
+
+
+def test_a_rejection_says_what_was_recorded_and_what_the_service_now_is(school):
+    result = record(school, "--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "rejected")
+    assert (
+        "Recorded a rejected assessment of 'My Maths' (pupil) on 2025-05-01 by J Bloggs; the service is now "
+        "not approved." in result.stderr
+    )
+    result = record(
+        school, "--date", "2025-06-01", "--by", "J Bloggs", "--outcome", "approved-with-conditions"
+    )
+    assert "Recorded an approved-with-conditions assessment" in result.stderr
+    assert "the service is now approved." in result.stderr
+    result = record(school, "--date", "2025-07-01", "--by", "J Bloggs", "--outcome", "approved")
+    assert "the service stays approved." in result.stderr
+
+
+def test_an_older_assessment_recorded_late_says_the_later_one_still_decides(school):
+    record(school, "--date", "2025-06-01", "--by", "J Bloggs", "--outcome", "approved")
+    result = record(school, "--date", "2024-06-01", "--by", "A Smith", "--outcome", "rejected")
+    assert (
+        "Recorded a rejected assessment of 'My Maths' (pupil) on 2024-06-01 by A Smith; the later assessment "
+        "of 2025-06-01 (approved) still decides, so the service stays approved." in result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--by", "J\x00Bloggs", "NUL character"),
+        ("--by", "J \x1b[31mBloggs", "escape character"),
+        ("--by", "J" * 100_000, "100,000 characters long"),
+        ("--notes", "fine\x1b]0;title\x07", "escape character"),
+        ("--notes", "n" * 10_001, "10,001 characters long"),
+        ("--reference", "DPIA\n26", "line break"),
+        ("--reference", "R" * 501, "501 characters long"),
+    ],
+)
+def test_assessment_text_goes_through_the_gate(school, option, value, message):
+    args = {"--by": "J Bloggs", option: value}
+    result = school.fails(
+        "assess", "record", "My Maths", "--date", "2025-05-01", "--outcome", "approved",
+        *[part for pair in args.items() for part in pair],
+    )  # fmt: skip
+    assert message in result.stderr and option in result.stderr
+    assert "\x1b" not in result.stderr and "\x00" not in result.stderr
+
+
+def test_notes_may_have_several_lines(school):
+    record(school, "--date", "2025-05-01", "--by", "J", "--outcome", "approved", "--notes", "One\nTwo")
+    assert school.json("assess", "history", "My Maths")[0]["notes"] == "One\nTwo"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--date", "0001-01-01"], "before 2000"),
+        (["--date", "01/11/0026"], "before 2000"),
+        (["--date", "2025-01-01", "--next-review", "9999-12-31"], "at most 10 years ahead"),
+        (["--date", "2025-01-01", "--next-review", "0001-01-01"], "out of range"),
+    ],
+)
+def test_assessment_dates_are_bounded(school, options, message):
+    result = school.fails("assess", "record", "My Maths", *options, "--by", "J", "--outcome", "approved")
+    assert message in result.stderr

@@ -49,7 +49,7 @@ def test_a_batch_of_forms_is_recorded_in_file_order(school, tmp_path):
         encoding="cp1252",
     )
     result = school.ok("consent", "import", str(path))
-    assert "Recorded 3 decision(s)" in result.stderr
+    assert "Recorded 3 decision(s) from forms.csv: 3 recorded." in result.stderr
     assert decisions(school) == [
         ("opt-in", "Jane Ashworth", "form"),
         ("opt-in", "Tom Bolam", "email"),
@@ -58,7 +58,10 @@ def test_a_batch_of_forms_is_recorded_in_file_order(school, tmp_path):
 
 
 def test_semicolons_and_a_bom(school, tmp_path):
-    path = write(tmp_path, f"\ufeffUPN;Service;Decision;Given by\n{school.upns[0]};My Maths;opt-in;J A\n")
+    path = write(
+        tmp_path,
+        f"\ufeffUPN;Service;Decision;Given by;Date\n{school.upns[0]};My Maths;opt-in;J A;12/09/2026\n",
+    )
     school.ok("consent", "import", str(path))
     assert len(decisions(school)) == 1
 
@@ -66,7 +69,7 @@ def test_semicolons_and_a_bom(school, tmp_path):
 def test_dry_run_writes_nothing(school, tmp_path):
     path = write(tmp_path, f"UPN,Service,Decision,Given by\n{school.upns[0]},My Maths,yes,J A\n")
     before = school.snapshot()
-    result = school.ok("consent", "import", str(path), "--dry-run")
+    result = school.ok("consent", "import", str(path), "--dry-run", "--date", "2026-09-12")
     assert "nothing was written" in result.stderr
     assert school.snapshot() == before
 
@@ -88,7 +91,7 @@ def test_any_bad_row_means_nothing_is_recorded(school, tmp_path, row, expected):
     good = f"{school.upns[1]},My Maths,yes,Tom Bolam,,"
     bad = row.format(upn=school.upns[0], reception=school.upns[2])
     path = write(tmp_path, f"UPN,Service,Decision,Given by,Date,Method\n{good}\n{bad}\n")
-    result = school.fails("consent", "import", str(path))
+    result = school.fails("consent", "import", str(path), "--date", "2026-09-12")
     assert expected in result.stderr
     assert "nothing was imported" in result.stderr
 

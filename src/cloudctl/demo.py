@@ -93,4 +93,4 @@ def record_demo_consent(db: Database) -> int:
             recorded_by="Demo office", note="Rang the office: prefers paper reading records.",
         )  # fmt: skip
         outcomes += record_consent(session, opt_out, upn=pupils[0].upn, service_name="Accelerated Reader")
-    return sum(1 for outcome in outcomes if outcome.action == "recorded")
+    return sum(1 for outcome in outcomes if outcome.written)

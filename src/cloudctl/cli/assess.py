@@ -34,14 +34,16 @@ def assess_record(
     ] = None,
     category: CategoryOption = None,
 ):
-    """Record a risk assessment. Assessments are history: a new one never overwrites an old one."""
+    """Record a risk assessment. Assessments are history: a new one never overwrites an old one, and the
+    identical one (same service, date, outcome and assessor) is recorded once."""
     from cloudctl.domain.assessments import latest_assessments, record_assessment, review_due
     from cloudctl.domain.settings import get_settings
+    from cloudctl.vocab.text import for_terminal
 
     assessed_on = parse_date_option(when, "assessment date")
     review = parse_date_option(next_review, "next review date")
     with database(ctx).write() as session:
-        record, _ = record_assessment(
+        result = record_assessment(
             session,
             service,
             assessed_on=assessed_on,
@@ -52,11 +54,9 @@ def assess_record(
             reference=reference,
             category=category,
         )
+        record = result.service
         due = review_due(record, latest_assessments(session).get(record.id), get_settings(session))
-        say(
-            f"Recorded the assessment of '{record.name}' ({record.category}) on {assessed_on.isoformat()}: "
-            f"{record.status}. Next review due {due.isoformat()}."
-        )
+    say(for_terminal(f"{result.message} Next review due {due.isoformat()}."))
 
 
 @app.command("history")

@@ -85,7 +85,8 @@ def _record(ctx, decision, targets, class_name, year, all_services, by, method, 
             recorded_by, category, fmt):  # fmt: skip
     from datetime import date
 
-    from cloudctl.domain.consent import ConsentRequest, record_consent
+    from cloudctl.domain.consent import ConsentRequest, record_consent, summary
+    from cloudctl.vocab.text import for_terminal
 
     if class_name is not None and year is not None:
         raise InvalidInput("Give --class or --year, not both.")
@@ -113,14 +114,19 @@ def _record(ctx, decision, targets, class_name, year, all_services, by, method, 
             all_services=all_services,
         )
     )
-    rows = [outcome.record() for outcome in outcomes]
     if upn is not None and service is not None and fmt == OutputFormat.table:
+        # One pupil and one service: the one line says what was recorded.
         (outcome,) = outcomes
-        say(f"{outcome.pupil} ({outcome.upn}), {outcome.service}: {outcome.detail}.")
+        say(for_terminal(f"{outcome.pupil} ({outcome.upn}), {outcome.service}: {outcome.detail}."))
         return
-    render(rows, fmt, columns=OUTCOME_COLUMNS, title=f"Consent: {decision}", empty="No pupil was eligible.")
-    recorded = sum(1 for row in rows if row["action"] == "recorded")
-    say(f"Recorded {recorded} {decision}(s); {len(rows) - recorded} not recorded (see the table).")
+    render(
+        [outcome.record() for outcome in outcomes],
+        fmt,
+        columns=OUTCOME_COLUMNS,
+        title=f"Consent: {decision}",
+        empty="No pupil was eligible.",
+    )
+    say(f"Consent {decision}: {summary(outcomes)}.")
 
 
 @app.command("optin")
@@ -246,32 +252,43 @@ def consent_import(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding, if not detected.")
     ] = None,
+    when: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="The date the forms were signed, for rows without one (needed when the file has no date "
+            "column).",
+        ),
+    ] = None,
     recorded_by: RecordedByOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the file and show what would be recorded.")
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
-    """Record a batch of returned consent forms, all or nothing."""
-    from cloudctl.domain.consent import import_consent_returns
+    """Record a batch of returned consent forms, all or nothing: each row is one parent's decision."""
+    from cloudctl.domain.consent import import_consent_returns, summary
+
+    default_date = parse_date_option(when, "date given with --date")
 
     def import_returns(session):  # type: ignore[no-untyped-def]
-        outcomes = import_consent_returns(session, file, encoding=encoding, recorded_by=recorded_by)
+        outcomes = import_consent_returns(
+            session, file, encoding=encoding, recorded_by=recorded_by, default_date=default_date
+        )
         if dry_run:
             session.rollback()
         return outcomes
 
     outcomes = database(ctx).retrying(import_returns)
-    rows = [outcome.record() for outcome in outcomes]
     render(
-        rows,
+        [outcome.record() for outcome in outcomes],
         fmt,
         columns=OUTCOME_COLUMNS,
         title=f"Consent forms from {file.name}",
         empty="The file has no rows.",
     )
-    recorded = sum(1 for row in rows if row["action"] == "recorded")
+    written = sum(1 for outcome in outcomes if outcome.written)
     if dry_run:
-        say(f"Dry run: {recorded} decision(s) would be recorded; nothing was written.")
+        say(f"Dry run: {written} decision(s) would be recorded ({summary(outcomes)}); nothing was written.")
     else:
-        say(f"Recorded {recorded} decision(s) from {file.name}; {len(rows) - recorded} already stood.")
+        say(f"Recorded {written} decision(s) from {file.name}: {summary(outcomes)}.")

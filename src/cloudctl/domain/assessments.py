@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
@@ -12,6 +13,25 @@ from cloudctl.domain.services import get_service
 from cloudctl.domain.settings import get_settings
 from cloudctl.domain.vocabulary import APPROVING_OUTCOMES, parse_outcome
 from cloudctl.errors import InvalidInput, RuleRefused
+from cloudctl.vocab.dates import check_event_date, check_future_date
+from cloudctl.vocab.text import gate_name, gate_prose, gate_text
+
+
+@dataclass(frozen=True)
+class AssessmentRecorded:
+    """What `record_assessment` did: the assessment (new, or the identical one already recorded) and why."""
+
+    service: Service
+    assessment: RiskAssessment
+    recorded: bool
+    message: str
+
+
+_STATUS_WORDS = {
+    "approved": "approved",
+    "not-approved": "not approved",
+    "awaiting-assessment": "awaiting assessment",
+}
 
 
 def record_assessment(
@@ -19,64 +39,111 @@ def record_assessment(
     service_name: str,
     *,
     assessed_on: date,
-    assessed_by: str,
+    assessed_by: str | None,
     outcome: str,
     next_review: date | None = None,
     notes: str | None = None,
     reference: str | None = None,
     category: str | None = None,
     today: date | None = None,
-) -> tuple[Service, RiskAssessment]:
+) -> AssessmentRecorded:
+    """Record a risk assessment as history, or nothing when the identical one (same service, date,
+    outcome and assessor) is already recorded. The message says which, and what the service now is."""
+    today = today or date.today()
     service = get_service(session, service_name, category)
-    outcome = parse_outcome(outcome)
-    assessed_by = " ".join(assessed_by.split())
-    if not assessed_by:
+    outcome = parse_outcome(gate_text(outcome, "outcome (--outcome)", required=True) or "")
+    assessed_by = gate_name(assessed_by, "assessor's name (--by)", required=False)
+    if assessed_by is None:
         raise InvalidInput("Say who carried out the assessment with --by NAME.")
-    if assessed_on > (today or date.today()):
-        raise InvalidInput(
-            f"The assessment date {assessed_on.isoformat()} is in the future: record an assessment once "
-            "it has been carried out."
-        )
-    if next_review is not None and next_review <= assessed_on:
-        raise InvalidInput(
-            f"The next review ({next_review.isoformat()}) must come after the assessment "
-            f"({assessed_on.isoformat()})."
-        )
+    notes = gate_prose(notes, "notes (--notes)")
+    reference = gate_text(reference, "reference (--reference)")
+    check_event_date(assessed_on, "assessment date", today)
+    if next_review is not None:
+        check_future_date(next_review, "next review date", today)
+        if next_review <= assessed_on:
+            raise InvalidInput(
+                f"The next review ({next_review.isoformat()}) must come after the assessment "
+                f"({assessed_on.isoformat()})."
+            )
     if service.status == "retired":
         raise RuleRefused(
             f"'{service.name}' is retired, so it is no longer assessed. Its history is kept: "
             f'cloudctl assess history "{service.name}".'
         )
+    article = "an" if outcome[0] in "aeiou" else "a"
+    what = (
+        f"{article} {outcome} assessment of '{service.name}' ({service.category}) "
+        f"on {assessed_on.isoformat()} by {assessed_by}"
+    )
+    identical = session.exec(
+        select(RiskAssessment).where(
+            RiskAssessment.service_id == service.id,
+            RiskAssessment.assessed_on == assessed_on,
+            RiskAssessment.outcome == outcome,
+            RiskAssessment.assessed_by == assessed_by,
+        )
+    ).first()
+    if identical is not None:
+        differing = [
+            name
+            for name, given, kept in (
+                ("notes", notes, identical.notes),
+                ("reference", reference, identical.reference),
+                ("next review", next_review, identical.next_review),
+            )
+            if given is not None and given != kept
+        ]
+        message = f"Nothing recorded: {what} is already recorded"
+        if differing:
+            message += (
+                f". Assessments are history and are never changed, so the {' and '.join(differing)} given "
+                "now were not recorded; a new assessment needs its own date, outcome or assessor"
+            )
+        return AssessmentRecorded(service, identical, False, message + ".")
+    status_before = service.status
     assessment = RiskAssessment(
         service_id=service.id,
         assessed_on=assessed_on,
         assessed_by=assessed_by,
         outcome=outcome,
         next_review=next_review,
-        notes=(notes or "").strip() or None,
-        reference=(reference or "").strip() or None,
+        notes=notes,
+        reference=reference,
     )
     session.add(assessment)
     session.flush()
-    follow_latest_assessment(session, service)
-    return service, assessment
+    latest = follow_latest_assessment(session, service)
+    status = _STATUS_WORDS.get(service.status, service.status)
+    message = f"Recorded {what}; "
+    if latest is not None and latest.id != assessment.id:
+        message += (
+            f"the later assessment of {latest.assessed_on.isoformat()} ({latest.outcome}) still decides, so "
+            f"the service stays {status}."
+        )
+    elif service.status == status_before:
+        message += f"the service stays {status}."
+    else:
+        message += f"the service is now {status}."
+    return AssessmentRecorded(service, assessment, True, message)
 
 
-def follow_latest_assessment(session: Session, service: Service) -> None:
-    """Set the status from the latest assessment, which an older one recorded late must not override."""
+def follow_latest_assessment(session: Session, service: Service) -> RiskAssessment | None:
+    """Set the status from the latest assessment, which an older one recorded late must not override.
+    Returns that latest assessment."""
     latest = session.exec(
         select(RiskAssessment)
         .where(RiskAssessment.service_id == service.id)
         .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
     ).first()
     if latest is None or service.status == "retired":
-        return
+        return latest
     status = "approved" if latest.outcome in APPROVING_OUTCOMES else "not-approved"
     if service.status != status:
         service.status = status
         service.updated_at = utcnow()
         session.add(service)
         session.flush()
+    return latest
 
 
 def latest_assessments(session: Session) -> dict[int, RiskAssessment]:

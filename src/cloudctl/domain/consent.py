@@ -10,33 +10,46 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
 
 from sqlmodel import Session, select
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
 from cloudctl.db.models import ConsentEvent, Pupil, Service
+from cloudctl.domain import consent_policy
+from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modules import from here)
+    BULK,
+    NEEDS_RENEWAL,
+    NO_RESPONSE,
+    NOT_ELIGIBLE,
+    ONE_PUPIL_ALL_SERVICES,
+    OPT_IN,
+    OPT_OUT,
+    OPTED_IN,
+    OPTED_OUT,
+    REFUSE,
+    SINGLE,
+    STATUSES,
+    WRITTEN_ACTIONS,
+    PupilFacts,
+    Request,
+    Standing,
+    decide,
+    folded,
+    not_consent_based,
+)
 from cloudctl.domain.pupils import get_pupil, list_pupils
 from cloudctl.domain.service_versions import version_in_force
-from cloudctl.domain.services import find_services, get_service, year_codes_of
+from cloudctl.domain.services import find_services, get_service
 from cloudctl.errors import InvalidInput, NotFound, RuleRefused
+from cloudctl.vocab.dates import check_event_date
+from cloudctl.vocab.text import gate_name, gate_prose, gate_text
 
-OPT_IN, OPT_OUT = "opt-in", "opt-out"
 METHODS = ("form", "email", "phone", "in-person", "app", "other")
-
-# A pupil's standing with a service, as reports show it.
-OPTED_IN, OPTED_OUT, NO_RESPONSE, NEEDS_RENEWAL, NOT_ELIGIBLE = (
-    "opted-in",
-    "opted-out",
-    "no-response",
-    "needs-renewal",
-    "not-eligible",
-)
-STATUSES = (OPTED_IN, OPTED_OUT, NO_RESPONSE, NEEDS_RENEWAL, NOT_ELIGIBLE)
 
 _DECISION_WORDS = {
     OPT_IN: {
@@ -106,6 +119,16 @@ def login_name() -> str:
         return "unknown"
 
 
+def _opt_out_hint(decision: str, option: str) -> str:
+    """What to add to a refusal of an opt-out's text: the gate refuses the text, never the withdrawal."""
+    if decision != OPT_OUT:
+        return ""
+    return (
+        "The opt-out was not recorded because of that text; record it again with the text retyped or "
+        f"without {option}."
+    )
+
+
 @dataclass(frozen=True)
 class ConsentRequest:
     """One decision as the office records it, before it is applied to pupils and services."""
@@ -119,25 +142,46 @@ class ConsentRequest:
     note: str | None = None
 
     def checked(self, today: date) -> ConsentRequest:
-        given_by = " ".join((self.given_by or "").split()) or None
-        if self.decision == OPT_IN and given_by is None:
+        """The request with every text through the gate and its date in bounds, or InvalidInput."""
+        decision = self.decision
+
+        def hint(option: str) -> str:
+            return _opt_out_hint(decision, option)
+
+        given_by = gate_name(self.given_by, "name given with --by", required=False, hint=hint("--by"))
+        if decision == OPT_IN and given_by is None:
             raise InvalidInput(
                 'An opt-in needs the name of the parent or carer who gave it: give it with --by "Name" '
                 "(or in the 'Given by' column of a file of returned forms)."
             )
-        if self.effective_on > today:
-            raise InvalidInput(
-                f"The date {self.effective_on.isoformat()} is in the future: consent is recorded once it is "
-                "given. Use the date on the form (or leave the date out for today)."
+        relationship = gate_name(
+            self.relationship, "relationship (--relationship)", required=False, hint=hint("--relationship")
+        )
+        note = gate_prose(self.note, "note (--note)", hint=hint("--note"))
+        recorded_by = gate_name(
+            self.recorded_by,
+            "name given with --recorded-by",
+            required=False,
+            hint=hint("--recorded-by (your login name is then used)"),
+        )
+        if recorded_by is None:
+            login = gate_name(
+                login_name(),
+                "login name (used when --recorded-by is not given)",
+                required=False,
+                hint="Give who is recording it with --recorded-by NAME.",
             )
+            recorded_by = login or "unknown"
+        method = gate_text(self.method, "method (--method)", hint=hint("--method"))
+        check_event_date(self.effective_on, "consent date", today)
         return ConsentRequest(
-            decision=self.decision,
+            decision=decision,
             effective_on=self.effective_on,
-            method=parse_method(self.method),
+            method=parse_method(method or "form"),
             given_by=given_by,
-            relationship=(self.relationship or "").strip() or None,
-            recorded_by=(self.recorded_by or "").strip() or login_name(),
-            note=(self.note or "").strip() or None,
+            relationship=relationship,
+            recorded_by=recorded_by,
+            note=note,
         )
 
 
@@ -148,8 +192,13 @@ class Outcome:
     upn: str
     pupil: str
     service: str
-    action: str  # recorded, unchanged, skipped
+    action: str  # recorded, reversed, evidence, unchanged or skipped
     detail: str
+
+    @property
+    def written(self) -> bool:
+        """Was an event recorded?"""
+        return self.action in WRITTEN_ACTIONS
 
     def record(self) -> dict:
         return {
@@ -161,117 +210,41 @@ class Outcome:
         }
 
 
+_ACTION_WORDS = (
+    ("recorded", "recorded"),
+    ("reversed", "recorded reversing an earlier decision"),
+    ("evidence", "recorded as further evidence (status unchanged)"),
+    ("unchanged", "already standing (nothing recorded)"),
+    ("skipped", "skipped (see the table)"),
+)
+
+
+def summary(outcomes: Sequence[Outcome]) -> str:
+    """How many pupil-service pairs each thing happened to, e.g. "2 recorded, 1 skipped (see the table)"."""
+    counts = {action: 0 for action, _ in _ACTION_WORDS}
+    for outcome in outcomes:
+        counts[outcome.action] = counts.get(outcome.action, 0) + 1
+    parts = [f"{counts[action]} {words}" for action, words in _ACTION_WORDS if counts[action]]
+    return ", ".join(parts) or "nothing to record"
+
+
 def display_name(pupil: Pupil) -> str:
     return f"{pupil.preferred_forename or pupil.forename} {pupil.preferred_surname or pupil.surname}"
 
 
-# --- service versions: what parents were told -------------------------------------------------
-
-
-def _folded(categories: Iterable[str]) -> frozenset[str]:
-    return frozenset(name.casefold() for name in categories)
-
-
-@dataclass(frozen=True)
-class ServiceRule:
-    """A service's consent rules, worked out once so reports can apply them to every pupil quickly."""
-
-    id: int
-    name: str
-    category: str
-    status: str
-    scope: str
-    codes: frozenset[str]
-    categories: frozenset[str]
-    # The year groups whose pupils on roll may be enrolled without being selected.
-    open_years: frozenset[str]
-
-    @classmethod
-    def of(cls, service: Service) -> ServiceRule:
-        return cls.build(
-            service.id,
-            service.name,
-            service.category,
-            service.status,
-            service.year_scope,
-            service.year_codes,
-            service.data_categories,
-        )
-
-    @classmethod
-    def build(
-        cls,
-        id_: int,
-        name: str,
-        category: str,
-        status: str,
-        scope: str,
-        codes_text: str,
-        categories_json: str,
-    ) -> ServiceRule:
-        codes = frozenset(code for code in codes_text.split(",") if code)
-        open_to_all = (category, status, scope) == ("pupil", "approved", "years")
-        return cls(
-            id=id_,
-            name=name,
-            category=category,
-            status=status,
-            scope=scope,
-            codes=codes,
-            categories=_folded(json.loads(categories_json)),
-            open_years=codes if open_to_all else frozenset(),
-        )
+class ServiceRule(consent_policy.ServiceRule):
+    """The policy's ServiceRule, with the one query that reads every pupil service's rules at once."""
 
     @classmethod
     def for_pupil_services(cls, session: Session) -> list[ServiceRule]:
         """Every pupil service not retired, in register order (read lean: reports call it every time)."""
         rows = fetch_rows(
             session,
-            "SELECT id, name, category, status, year_scope, year_codes, data_categories FROM service "
-            "WHERE category = ? AND status <> ? ORDER BY position, id",
+            "SELECT id, name, category, status, year_scope, year_codes, data_categories, year_groups_text "
+            "FROM service WHERE category = ? AND status <> ? ORDER BY position, id",
             ["pupil", "retired"],
         )
-        return [cls.build(*row) for row in rows]
-
-    def in_scope(self, year_group: str, *, selected: bool) -> bool:
-        """Within the service's year groups, or selected for a selected-pupils-only service."""
-        if self.scope == "selected":
-            return selected
-        return self.scope == "years" and year_group in self.codes
-
-    def eligible(self, on_roll: bool, year_group: str, *, selected: bool) -> bool:
-        """May a pupil be enrolled, given consent?"""
-        return (
-            self.category == "pupil"
-            and self.status == "approved"
-            and on_roll
-            and self.in_scope(year_group, selected=selected)
-        )
-
-    def covered_by(self, standing: Standing) -> bool:
-        """Does the consent cover everything the service receives now?"""
-        return self.categories <= standing.told
-
-    def status_for(self, on_roll: bool, year_group: str, standing: Standing | None) -> str:
-        if standing is None:
-            return self.status_of(on_roll, year_group, None, False, frozenset())
-        return self.status_of(on_roll, year_group, standing.decision, standing.selected, standing.told)
-
-    def default_status(self, year_group: str) -> str:
-        """The status of a pupil on roll with no event for this service."""
-        return self.status_of(True, year_group, None, False, frozenset())
-
-    def status_of(
-        self, on_roll: bool, year_group: str, decision: str | None, selected: bool, told: frozenset[str]
-    ) -> str:
-        """The pupil's standing with this service: the one place the rules of status live."""
-        if decision is None:
-            return NO_RESPONSE if on_roll and year_group in self.open_years else NOT_ELIGIBLE
-        if decision == OPT_OUT:
-            return OPTED_OUT  # a withdrawal always shows, eligible or not
-        if not self.eligible(on_roll, year_group, selected=selected):
-            return NOT_ELIGIBLE
-        return OPTED_IN if self.categories <= told else NEEDS_RENEWAL
+        return [cls.build(*row[:7], row[7] or "") for row in rows]
 
 
 def status_for(service: Service, pupil: Pupil, standing: Standing | None) -> str:
@@ -283,66 +256,16 @@ def covers(standing: Standing, service: Service) -> bool:
 
 
 def _refuse_if_not_consent_based(service: Service, decision: str) -> None:
-    if service.category == "pupil":
-        return
-    if service.category == "management":
-        if decision == OPT_OUT:
-            raise RuleRefused(
-                f"'{service.name}' is a school management service: it is needed to run the school, so it "
-                "has no opt-out. Parents may ask how their data is used by contacting the school office."
-            )
-        raise RuleRefused(
-            f"'{service.name}' is a school management service: it is needed to run the school and does not "
-            "depend on parents' consent, so there is nothing to opt in to."
-        )
-    section = "other online services" if service.category == "other" else "legal requirements (statutory)"
-    raise RuleRefused(
-        f"'{service.name}' is in the register's {section}, which are not consent-based: consent is "
-        "recorded only for services for pupils or parents."
-    )
-
-
-def _service_refusal(service: Service) -> str | None:
-    """Why nobody may be opted in to this service now, or None."""
-    if service.status != "approved":
-        reason = {
-            "awaiting-assessment": "is awaiting its risk assessment",
-            "not-approved": "was not approved at its risk assessment",
-            "retired": "is retired",
-        }[service.status]
-        return f"'{service.name}' {reason}, so nobody may be enrolled in it."
-    if service.year_scope == "none":
-        return f"'{service.name}' enrols no children ({service.year_groups_text or 'no year groups'})."
-    return None
-
-
-def _pupil_refusal(service: Service, pupil: Pupil) -> str | None:
-    """Why this pupil may not be opted in to this (approved) service, or None."""
-    if not pupil.on_roll:
-        return f"pupil {pupil.upn} is no longer on roll (left {pupil.left_on}), so cannot be enrolled."
-    if service.year_scope == "years" and pupil.year_group not in year_codes_of(service):
-        years = service.year_groups_text or ", ".join(year_codes_of(service))
-        return f"pupil {pupil.upn} is in year {pupil.year_group}, and '{service.name}' is for {years} only."
-    return None
+    if service.category != "pupil":
+        raise RuleRefused(not_consent_based(service.name, service.category, decision))
 
 
 # --- the latest event per pupil and service ---------------------------------------------------
 
 
-class Standing(NamedTuple):
-    """A pupil's latest event for a service, with what the parent was told."""
-
-    decision: str
-    effective_on: str  # ISO date
-    given_by: str | None
-    selected: bool
-    # The data categories the parent was told about, case-folded.
-    told: frozenset[str]
-
-
 def _versions(session: Session) -> dict[int, frozenset[str]]:
     rows = fetch_rows(session, "SELECT id, data_categories FROM service_version")
-    return {version_id: _folded(json.loads(categories)) for version_id, categories in rows}
+    return {version_id: folded(json.loads(categories)) for version_id, categories in rows}
 
 
 def standings(
@@ -422,59 +345,46 @@ class Standings:
 
 
 def apply_decision(
-    session: Session, pupil: Pupil, service: Service, request: ConsentRequest, *, strict: bool
+    session: Session, pupil: Pupil, service: Service, request: ConsentRequest, *, reach: str = SINGLE
 ) -> Outcome:
-    """Record one decision for one pupil and service, or say why not.
+    """Record one (checked) decision for one pupil and service, as the policy decides.
 
-    With strict, a refusal raises RuleRefused (a single command); otherwise it is
-    returned as a skipped outcome (bulk commands skip pupils the rules exclude).
+    The facts are gathered here and the verdict is the policy's (`consent_policy.decide`): a refusal
+    raises RuleRefused; anything else comes back as an outcome saying what was recorded, if anything.
     """
-    _refuse_if_not_consent_based(service, request.decision)
     standing = standings(session, pupil_ids=[pupil.id], service_ids=[service.id]).get((pupil.id, service.id))
-    name = display_name(pupil)
-
-    def skipped(reason: str) -> Outcome:
-        if strict:
-            raise RuleRefused(f"Not recorded: {reason}")
-        return Outcome(pupil.upn, name, service.name, "skipped", reason)
-
-    if request.effective_on < pupil.dob:
-        return skipped(
-            f"the date {request.effective_on.isoformat()} is before pupil {pupil.upn} was born: check it."
-        )
-    selected = service.year_scope == "selected"
-    if request.decision == OPT_IN:
-        refusal = _service_refusal(service) or _pupil_refusal(service, pupil)
-        if refusal:
-            return skipped(refusal)
-        if status_for(service, pupil, standing) == OPTED_IN:
-            return Outcome(pupil.upn, name, service.name, "unchanged", "already opted in: nothing recorded")
-    elif standing is not None and standing.decision == OPT_OUT:
-        return Outcome(pupil.upn, name, service.name, "unchanged", "already opted out: nothing recorded")
-    version = version_in_force(session, service, request.effective_on)
-    session.add(
-        ConsentEvent(
-            pupil_id=pupil.id,
-            service_id=service.id,
-            service_version_id=version.id,
-            decision=request.decision,
-            effective_on=request.effective_on,
-            given_by=request.given_by,
-            relationship=request.relationship,
-            method=request.method,
-            recorded_by=request.recorded_by,
-            note=request.note,
-            selected=selected and request.decision == OPT_IN,
-        )
+    rule = ServiceRule.of(service)
+    told = None
+    if rule.category == "pupil":
+        # What a parent signing on this date was told (recorded as a version if the service has none yet).
+        version = version_in_force(session, service, request.effective_on)
+        told = folded(json.loads(version.data_categories))
+    verdict = decide(
+        rule,
+        PupilFacts.of(pupil),
+        standing,
+        Request(request.decision, request.effective_on, request.given_by, reach, told or frozenset()),
     )
-    session.flush()
-    detail = "opted in" if request.decision == OPT_IN else "opted out"
-    if standing is not None and standing.effective_on > request.effective_on.isoformat():
-        detail += (
-            f" (dated {request.effective_on.isoformat()}, before the {standing.decision} of "
-            f"{standing.effective_on}, which still stands)"
+    if verdict.kind == REFUSE:
+        raise RuleRefused(f"Not recorded: {verdict.message}")
+    if verdict.writes:
+        session.add(
+            ConsentEvent(
+                pupil_id=pupil.id,
+                service_id=service.id,
+                service_version_id=version.id,
+                decision=request.decision,
+                effective_on=request.effective_on,
+                given_by=request.given_by,
+                relationship=request.relationship,
+                method=request.method,
+                recorded_by=request.recorded_by,
+                note=request.note,
+                selected=verdict.selects,
+            )
         )
-    return Outcome(pupil.upn, name, service.name, "recorded", detail)
+        session.flush()
+    return Outcome(pupil.upn, display_name(pupil), service.name, verdict.action, verdict.message)
 
 
 def pupils_for(
@@ -519,37 +429,32 @@ def record_consent(
 ) -> list[Outcome]:
     """Record a decision for one pupil or a class/year, for one service or every pupil service.
 
-    One pupil and one service: a refusal by the rules raises. Bulk: pupils and services
-    the rules exclude are skipped and listed, and the rest are recorded together.
+    Each pupil and service is decided by the policy with the decision's reach: one pupil and one
+    service may reverse a standing decision; a class, a year or --all-services (except one pupil's
+    opt-out of everything) never does, and the pupils it leaves out are listed. A refusal raises.
     """
     request = request.checked(today or date.today())
     if (upn is None) == (class_name is None and year is None):
         raise InvalidInput("Name the pupils: give a UPN, or --class CLASS, or --year YEAR.")
     if all_services == (service_name is not None):
         raise InvalidInput("Name the service, or give --all-services (every pupil service).")
-    pupils = pupils_for(session, upn=upn, class_name=class_name, year=year)
+    reach = BULK if upn is None else ONE_PUPIL_ALL_SERVICES if all_services else SINGLE
     if all_services:
+        pupils = pupils_for(session, upn=upn, class_name=class_name, year=year)
         services = [service for service in pupil_services(session) if service.status != "retired"]
     else:
-        services = [consent_service(session, service_name, category)]
-        _refuse_if_not_consent_based(services[0], request.decision)
-        refusal = _service_refusal(services[0]) if request.decision == OPT_IN else None
-        if refusal:
-            raise RuleRefused(f"Not recorded: {refusal}")
-    strict = upn is not None and not all_services
+        service = consent_service(session, service_name, category)
+        _refuse_if_not_consent_based(service, request.decision)
+        pupils = pupils_for(session, upn=upn, class_name=class_name, year=year)
+        services = [service]
     outcomes = []
     for pupil in pupils:
         for service in services:
-            if upn is None and request.decision == OPT_IN and service.year_scope == "selected":
-                # Selection is pupil by pupil: a class's forms must not enrol the whole class.
-                reason = f"'{service.name}' is for selected pupils only: opt each pupil in by UPN."
-                outcomes.append(Outcome(pupil.upn, display_name(pupil), service.name, "skipped", reason))
-                continue
             if all_services and request.decision == OPT_IN:
                 selected = _is_selected(session, pupil, service)
                 if not ServiceRule.of(service).eligible(pupil.on_roll, pupil.year_group, selected=selected):
                     continue  # --all-services means the services this pupil is eligible for
-            outcomes.append(apply_decision(session, pupil, service, request, strict=strict))
+            outcomes.append(apply_decision(session, pupil, service, request, reach=reach))
     return outcomes
 
 
@@ -558,51 +463,135 @@ def _is_selected(session: Session, pupil: Pupil, service: Service) -> bool:
     return standing is not None and standing.selected
 
 
+# --- a batch of returned forms ------------------------------------------------------------------
+
+# The date columns a file of returned forms may carry (the importer reads them as "date").
+DATE_COLUMNS = ("Date", "Timestamp", "Completion time")
+
+# A date as a form's timestamp writes it, with a time after it: "12/09/2026 10:31:22",
+# "2026-09-12T10:31:22Z", "2026/09/12 10:31:22 am GMT+1". Only the date part is kept.
+_TIME_AFTER = re.compile(r"^(\S+?)(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]\.?m\.?)?\s*(?:\S+)?$",
+                         re.IGNORECASE | re.ASCII)  # fmt: skip
+_YEAR_FIRST_SLASHES = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$", re.ASCII)
+
+
+def form_date(text: str) -> date:
+    """The date a form was signed, from a Date cell or a form's Timestamp / Completion time cell."""
+    from cloudctl.vocab.dates import parse_date
+
+    cleaned = " ".join(text.split())
+    if match := _TIME_AFTER.match(cleaned):
+        cleaned = match[1]
+    if match := _YEAR_FIRST_SLASHES.match(cleaned):
+        cleaned = f"{match[1]}-{match[2]}-{match[3]}"
+    return parse_date(cleaned, what="date")
+
+
 def import_consent_returns(
     session: Session,
     path,
     *,
     encoding: str | None = None,
     recorded_by: str | None = None,
+    default_date: date | None = None,
     today: date | None = None,
 ) -> list[Outcome]:
-    """Apply a CSV of returned forms, all or nothing: any invalid or refused row means nothing is recorded."""
+    """Apply a CSV of returned forms, all or nothing: any invalid or refused row means nothing is recorded.
+
+    Each row is one parent's answer for one child and one service, so the policy treats it as a
+    single decision (it may reverse a standing decision, and says so). Rows without a date take
+    `default_date` (`--date`); a file with no date column at all needs it.
+    """
     from cloudctl.errors import CloudctlError, ImportRejected, Problem
     from cloudctl.importers.consent_returns import read_consent_returns
-    from cloudctl.vocab.dates import parse_date
+    from cloudctl.vocab.text import for_terminal
 
     today = today or date.today()
+    name = Path(path).name
+    if default_date is not None:
+        check_event_date(default_date, "date given with --date", today)
+    recorded_by = gate_name(recorded_by, "name given with --recorded-by", required=False)
+    rows = read_consent_returns(path, encoding)
+    if rows and default_date is None and not any("date" in row.values for row in rows):
+        raise InvalidInput(
+            f"{name} has no date column, so cloudctl cannot tell when each form was signed. Add a column "
+            f"named {', '.join(DATE_COLUMNS[:-1])} or {DATE_COLUMNS[-1]} (as a form's export has), or give "
+            "the date the forms were signed with --date DATE. Nothing was recorded."
+        )
     problems: list[Problem] = []
     outcomes: list[Outcome] = []
-    for row in read_consent_returns(path, encoding):
-        values = row.values
-        column = "UPN"
+    for row in rows:
+        place = _Place()
         try:
-            column = "Decision"
-            decision = parse_decision(values["decision"])
-            column = "Date"
-            when = parse_date(values["date"], what="date") if values.get("date") else today
-            column = "Method"
-            method = parse_method(values.get("method") or "form")
-            column = ""  # what checked() refuses (no --by, a future date) its message names
-            request = ConsentRequest(
-                decision=decision,
-                effective_on=when,
-                method=method,
-                given_by=values.get("given_by"),
-                relationship=values.get("relationship"),
-                recorded_by=recorded_by,
-                note=values.get("note"),
-            ).checked(today)
-            column = "UPN"
-            pupil = get_pupil(session, values["upn"])
-            column = "Service"
-            service = consent_service(session, values["service"], values.get("category") or None)
-            column = ""
-            outcomes.append(apply_decision(session, pupil, service, request, strict=True))
+            outcomes.append(_apply_row(session, row.values, place, recorded_by, default_date, today))
         except CloudctlError as error:
-            cell = values.get(column.lower().replace(" ", "_"), "") if column else ""
-            problems.append(Problem(row.line, column, cell, error.message))
+            written = (row.values.get(place.column.lower().replace(" ", "_")) or "") if place.column else ""
+            shown = written if len(written) <= 60 else written[:60] + "..."
+            problems.append(Problem(row.line, place.column, for_terminal(shown), error.message))
     if problems:
-        raise ImportRejected(f"{Path(path).name}", problems)
+        raise ImportRejected(name, problems)
     return outcomes
+
+
+@dataclass
+class _Place:
+    """The column of a row being read, for a problem's line and column."""
+
+    column: str = ""
+
+
+def _apply_row(
+    session: Session,
+    values: dict[str, str],
+    place: _Place,
+    recorded_by: str | None,
+    default_date: date | None,
+    today: date,
+) -> Outcome:
+    """One row of returned forms: every cell through the gate, then one decision for one pupil and service."""
+    place.column = "Decision"
+    decision = parse_decision(gate_text(values.get("decision"), "'Decision' cell", required=True))
+    hint = (
+        "The opt-out on this line was not recorded because of that text: retype the cell, or leave it empty."
+        if decision == OPT_OUT
+        else ""
+    )
+
+    def cell(key: str, heading: str, *, prose: bool = False) -> str | None:
+        place.column = heading
+        if prose:
+            return gate_prose(values.get(key), f"'{heading}' cell", hint=hint)
+        return gate_name(values.get(key), f"'{heading}' cell", required=False, hint=hint)
+
+    given_by = cell("given_by", "Given by")
+    relationship = cell("relationship", "Relationship")
+    note = cell("note", "Note", prose=True)
+    method = parse_method(cell("method", "Method") or "form")
+    place.column = "Date"
+    written = gate_text(values.get("date"), "'Date' cell")
+    if written:
+        when = check_event_date(form_date(written), "date", today)
+    elif default_date is not None:
+        when = default_date
+    else:
+        raise InvalidInput(
+            "the date is empty: give the date the form was signed, or --date DATE for the rows without one."
+        )
+    place.column = ""  # what checked() refuses (an opt-in with no giver) its message names
+    request = ConsentRequest(
+        decision=decision,
+        effective_on=when,
+        method=method,
+        given_by=given_by,
+        relationship=relationship,
+        recorded_by=recorded_by,
+        note=note,
+    ).checked(today)
+    place.column = "UPN"
+    pupil = get_pupil(session, gate_name(values.get("upn"), "'UPN' cell"))
+    place.column = "Category"
+    category = gate_name(values.get("category"), "'Category' cell", required=False)
+    place.column = "Service"
+    service = consent_service(session, gate_name(values.get("service"), "'Service' cell"), category)
+    place.column = ""
+    return apply_decision(session, pupil, service, request, reach=SINGLE)

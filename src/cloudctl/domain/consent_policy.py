@@ -1,0 +1,409 @@
+"""The consent policy as pure functions: a pupil's status for a service, and what recording a decision does.
+
+Nothing here reads or writes a database (no SQLAlchemy, no SQLModel): domain/consent.py gathers the
+facts, asks `decide`, and writes one event when the verdict says so. Reports, exports, forms and every
+command (single, bulk, import) ask these same two functions, so no path can decide differently.
+The rules are those of notes/CONSENT_RULES.md (issue 8, item 1).
+
+Facts in
+--------
+`decide(rule, pupil, standing, request) -> Verdict`
+
+- rule: ServiceRule - the service: name, category (pupil/management/other/statutory), status
+  (approved/awaiting-assessment/not-approved/retired), scope (years/selected/none), year codes, current
+  data categories (case-folded) and the year-groups text for messages.
+- pupil: PupilFacts - upn, on_roll, year_group (an NC code), dob, left_on.
+- standing: Standing or None - the pupil's standing event for the service: the latest by (effective
+  date, then id). decision ("opt-in"/"opt-out"), effective_on (ISO text, YYYY-MM-DD), given_by (None
+  when no giver was recorded), selected (True when ANY selected opt-in exists for the pair, not only the
+  standing one), told (case-folded data categories of the service version the parent was told of).
+- request: Request - decision, effective_on (a date), given_by, reach, and told (the case-folded
+  categories of the service version in force on effective_on: what this parent was told).
+  reach is SINGLE (one pupil and one service: `consent optin|optout UPN SERVICE`, or one row of
+  `consent import`), ONE_PUPIL_ALL_SERVICES (`consent optin|optout UPN --all-services`), or BULK
+  (`--class` / `--year`).
+  The request is already checked: its date is 2000..today and an opt-in has a giver
+  (`ConsentRequest.checked` refuses otherwise, before any pupil is looked at).
+
+Verdict out
+-----------
+kind, one of:
+- RECORD: write one event (action "recorded", or "reversed" when it overturns a standing decision of
+  the opposite kind).
+- EVIDENCE: write one event; the same decision already stood, given by someone else (the second parent).
+  The status is unchanged.
+- NOTHING: the same decision by the same giver already stands: write nothing (action "unchanged").
+- SKIP: a bulk path leaves this pupil out (action "skipped"); message says why.
+- REFUSE: the command is refused (a single path raises; a service-level refusal raises in every path).
+message: what was (or was not) recorded, for the user. selects: the event to write marks the pupil
+selected. status_before / status_after: the pupil's status before and after the write.
+
+The rules, in the order `decide` applies them
+---------------------------------------------
+1. Not a pupil service: REFUSE (any reach). An opt-in to a service that is not approved or enrols no
+   one: REFUSE (any reach).
+2. A date before the pupil's birth; an opt-in for a pupil off roll or outside the service's year groups:
+   REFUSE when one pupil is named (SINGLE, ONE_PUPIL_ALL_SERVICES), SKIP for BULK. A BULK opt-in to a
+   selected-pupils-only service: SKIP (selection is pupil by pupil).
+3. No standing event: RECORD.
+4. Standing decision == request decision (for an opt-in, only when the status is opted-in; an opt-in
+   that renews a needs-renewal or selects the pupil is a real change and falls to rule 6):
+   same giver (case- and space-insensitive; no giver == no giver): NOTHING; another giver: EVIDENCE.
+5. Standing decision is the opposite: BULK never reverses it (SKIP, naming the date and giver that
+   stand); ONE_PUPIL_ALL_SERVICES reverses standing opt-ins with an opt-out but never an opt-out with an
+   opt-in (SKIP); SINGLE reverses it (RECORD, action "reversed") - unless the request is dated before
+   the standing event, when it is recorded as history and the later decision still stands.
+6. Otherwise RECORD. A decision dated before the standing event says the later one still stands; an
+   opt-in that lands as needs-renewal says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from cloudctl.db.models import Pupil, Service
+
+OPT_IN, OPT_OUT = "opt-in", "opt-out"
+
+# A pupil's standing with a service, as reports show it.
+OPTED_IN, OPTED_OUT, NO_RESPONSE, NEEDS_RENEWAL, NOT_ELIGIBLE = (
+    "opted-in",
+    "opted-out",
+    "no-response",
+    "needs-renewal",
+    "not-eligible",
+)
+STATUSES = (OPTED_IN, OPTED_OUT, NO_RESPONSE, NEEDS_RENEWAL, NOT_ELIGIBLE)
+
+# How far a decision reaches.
+SINGLE = "single"  # one pupil, one service (a command naming both, or one row of consent import)
+ONE_PUPIL_ALL_SERVICES = "one-pupil-all-services"  # consent optin|optout UPN --all-services
+BULK = "bulk"  # --class or --year
+
+# Verdicts.
+RECORD, EVIDENCE, NOTHING, SKIP, REFUSE = "record", "evidence", "nothing", "skip", "refuse"
+# What an outcome row says was done.
+RECORDED, REVERSED, AS_EVIDENCE, UNCHANGED, SKIPPED, REFUSED = (
+    "recorded",
+    "reversed",
+    "evidence",
+    "unchanged",
+    "skipped",
+    "refused",
+)
+WRITTEN_ACTIONS = (RECORDED, REVERSED, AS_EVIDENCE)
+
+
+def folded(categories: Iterable[str]) -> frozenset[str]:
+    return frozenset(name.casefold() for name in categories)
+
+
+# --- the facts -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRule:
+    """A service's consent rules, worked out once so reports can apply them to every pupil quickly."""
+
+    id: int
+    name: str
+    category: str
+    status: str
+    scope: str
+    codes: frozenset[str]
+    categories: frozenset[str]
+    # The year groups whose pupils on roll may be enrolled without being selected.
+    open_years: frozenset[str]
+    # The register's year-groups text ("Y2 - Y6"), for messages.
+    years_text: str = ""
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceRule:
+        return cls.build(
+            service.id,
+            service.name,
+            service.category,
+            service.status,
+            service.year_scope,
+            service.year_codes,
+            service.data_categories,
+            service.year_groups_text or "",
+        )
+
+    @classmethod
+    def build(
+        cls,
+        id_: int,
+        name: str,
+        category: str,
+        status: str,
+        scope: str,
+        codes_text: str,
+        categories_json: str,
+        years_text: str = "",
+    ) -> ServiceRule:
+        codes = frozenset(code for code in codes_text.split(",") if code)
+        open_to_all = (category, status, scope) == ("pupil", "approved", "years")
+        return cls(
+            id=id_,
+            name=name,
+            category=category,
+            status=status,
+            scope=scope,
+            codes=codes,
+            categories=folded(json.loads(categories_json)),
+            open_years=codes if open_to_all else frozenset(),
+            years_text=years_text,
+        )
+
+    def in_scope(self, year_group: str, *, selected: bool) -> bool:
+        """Within the service's year groups, or selected for a selected-pupils-only service."""
+        if self.scope == "selected":
+            return selected
+        return self.scope == "years" and year_group in self.codes
+
+    def eligible(self, on_roll: bool, year_group: str, *, selected: bool) -> bool:
+        """May a pupil be enrolled, given consent?"""
+        return (
+            self.category == "pupil"
+            and self.status == "approved"
+            and on_roll
+            and self.in_scope(year_group, selected=selected)
+        )
+
+    def covered_by(self, standing: Standing) -> bool:
+        """Does the consent cover everything the service receives now?"""
+        return self.categories <= standing.told
+
+    def status_for(self, on_roll: bool, year_group: str, standing: Standing | None) -> str:
+        if standing is None:
+            return self.status_of(on_roll, year_group, None, False, frozenset())
+        return self.status_of(on_roll, year_group, standing.decision, standing.selected, standing.told)
+
+    def default_status(self, year_group: str) -> str:
+        """The status of a pupil on roll with no event for this service."""
+        return self.status_of(True, year_group, None, False, frozenset())
+
+    def status_of(
+        self, on_roll: bool, year_group: str, decision: str | None, selected: bool, told: frozenset[str]
+    ) -> str:
+        """The pupil's standing with this service: the one place the rules of status live."""
+        if decision is None:
+            return NO_RESPONSE if on_roll and year_group in self.open_years else NOT_ELIGIBLE
+        if decision == OPT_OUT:
+            return OPTED_OUT  # a withdrawal always shows, eligible or not
+        if not self.eligible(on_roll, year_group, selected=selected):
+            return NOT_ELIGIBLE
+        return OPTED_IN if self.categories <= told else NEEDS_RENEWAL
+
+
+class Standing(NamedTuple):
+    """A pupil's latest event for a service, with what the parent was told."""
+
+    decision: str
+    effective_on: str  # ISO date
+    given_by: str | None
+    # A selected opt-in exists for the pair (any event, not only this one).
+    selected: bool
+    # The data categories the parent was told about, case-folded.
+    told: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PupilFacts:
+    upn: str
+    on_roll: bool
+    year_group: str
+    dob: date
+    left_on: date | None = None
+
+    @classmethod
+    def of(cls, pupil: Pupil) -> PupilFacts:
+        return cls(pupil.upn, pupil.on_roll, pupil.year_group, pupil.dob, pupil.left_on)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A decision to record for one pupil and one service."""
+
+    decision: str
+    effective_on: date
+    given_by: str | None
+    reach: str = SINGLE
+    # The case-folded data categories of the service version in force on effective_on.
+    told: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # RECORD, EVIDENCE, NOTHING, SKIP or REFUSE
+    action: str  # recorded, reversed, evidence, unchanged, skipped or refused
+    message: str
+    status_before: str
+    status_after: str
+    # The event to write marks the pupil selected for a selected-pupils-only service.
+    selects: bool = False
+
+    @property
+    def writes(self) -> bool:
+        return self.kind in (RECORD, EVIDENCE)
+
+
+def same_person(first: str | None, second: str | None) -> bool:
+    """Two givers are the same when their names match ignoring case and spacing; no name matches no name."""
+    return " ".join((first or "").casefold().split()) == " ".join((second or "").casefold().split())
+
+
+# --- the policy ------------------------------------------------------------------------------------------
+
+
+def decide(rule: ServiceRule, pupil: PupilFacts, standing: Standing | None, request: Request) -> Verdict:
+    """What recording `request` for this pupil and service does: see the module docstring."""
+    decision, when = request.decision, request.effective_on.isoformat()
+    before = rule.status_for(pupil.on_roll, pupil.year_group, standing)
+    one_pupil = request.reach in (SINGLE, ONE_PUPIL_ALL_SERVICES)
+
+    def refuse(reason: str) -> Verdict:
+        return Verdict(REFUSE, REFUSED, reason, before, before)
+
+    def refuse_or_skip(reason: str) -> Verdict:
+        return refuse(reason) if one_pupil else Verdict(SKIP, SKIPPED, reason, before, before)
+
+    # 1. The service.
+    refusal = service_refusal(rule, decision)
+    if refusal:
+        return refuse(refusal)
+    # 2. The pupil.
+    if request.effective_on < pupil.dob:
+        return refuse_or_skip(f"the date {when} is before pupil {pupil.upn} was born: check it.")
+    selects = decision == OPT_IN and rule.scope == "selected"
+    if decision == OPT_IN:
+        refusal = pupil_refusal(rule, pupil)
+        if refusal:
+            return refuse_or_skip(refusal)
+        if selects and request.reach == BULK:
+            reason = f"'{rule.name}' is for selected pupils only: opt each pupil in by UPN."
+            return Verdict(SKIP, SKIPPED, reason, before, before)
+
+    recorded = f"recorded the {decision} of {when}{_by(request.given_by)}"
+    # What the status becomes if the event is written: it stands unless an existing event is dated later.
+    becomes_standing = standing is None or when >= standing.effective_on
+    selected_after = selects or (standing is not None and standing.selected)
+    if becomes_standing:
+        told_after, decision_after = request.told, decision
+    else:
+        told_after, decision_after = standing.told, standing.decision
+    after = rule.status_of(pupil.on_roll, pupil.year_group, decision_after, selected_after, told_after)
+
+    def record(text: str, action: str = RECORDED, kind: str = RECORD) -> Verdict:
+        status = _status_words(rule, before, after, told_after)
+        return Verdict(kind, action, f"{text}: {status}", before, after, selects)
+
+    # 3. Nothing stands yet.
+    if standing is None:
+        return record(recorded)
+    stands = f"the {standing.decision} of {standing.effective_on}{_by(standing.given_by, 'given by')}"
+    # 4. The same decision already stands.
+    if standing.decision == decision and (decision == OPT_OUT or before == OPTED_IN):
+        if same_person(standing.given_by, request.given_by):
+            already = "opted in" if decision == OPT_IN else "opted out"
+            return Verdict(
+                NOTHING, UNCHANGED,
+                f"already {already}{_by(standing.given_by)} on {standing.effective_on}: nothing recorded",
+                before, before,
+            )  # fmt: skip
+        return record(f"{recorded} as further evidence; {stands} already stood", AS_EVIDENCE, EVIDENCE)
+    # 5. The opposite decision stands.
+    if standing.decision != decision:
+        if request.reach == BULK or (request.reach == ONE_PUPIL_ALL_SERVICES and decision == OPT_IN):
+            command = "optin" if decision == OPT_IN else "optout"
+            by = ' --by "NAME"' if decision == OPT_IN else ""
+            return Verdict(
+                SKIP, SKIPPED,
+                f"{stands} stands, and a decision for a class, a year or every service never overturns a "
+                "parent's decision. If it has changed, record it for this pupil and service alone: "
+                f'cloudctl consent {command} {pupil.upn} "{rule.name}"{by}',
+                before, before,
+            )  # fmt: skip
+        if becomes_standing:
+            return record(f"{recorded}; it reverses {stands}", REVERSED)
+    # 6. A decision dated before the one that stands, or a real change (a renewal, a selection).
+    if not becomes_standing:
+        return record(f"{recorded} as history, dated before {stands}, which still stands")
+    if before == NEEDS_RENEWAL:
+        return record(f"{recorded}; it renews {stands}, which no longer covered what the service receives")
+    if selects and before == NOT_ELIGIBLE:
+        return record(f"{recorded}; it selects the pupil for '{rule.name}'")
+    return record(recorded)
+
+
+def service_refusal(rule: ServiceRule, decision: str) -> str | None:
+    """Why this decision cannot be recorded for any pupil of this service, or None."""
+    if rule.category != "pupil":
+        return not_consent_based(rule.name, rule.category, decision)
+    if decision == OPT_OUT:
+        return None  # a withdrawal from a pupil service is never refused
+    if rule.status != "approved":
+        reason = {
+            "awaiting-assessment": "is awaiting its risk assessment",
+            "not-approved": "was not approved at its risk assessment",
+            "retired": "is retired",
+        }.get(rule.status, f"is {rule.status}")
+        return f"'{rule.name}' {reason}, so nobody may be enrolled in it."
+    if rule.scope == "none":
+        return f"'{rule.name}' enrols no children ({rule.years_text or 'no year groups'})."
+    return None
+
+
+def not_consent_based(name: str, category: str, decision: str) -> str:
+    if category == "management":
+        if decision == OPT_OUT:
+            return (
+                f"'{name}' is a school management service: it is needed to run the school, so it has no "
+                "opt-out. Parents may ask how their data is used by contacting the school office."
+            )
+        return (
+            f"'{name}' is a school management service: it is needed to run the school and does not "
+            "depend on parents' consent, so there is nothing to opt in to."
+        )
+    section = "other online services" if category == "other" else "legal requirements (statutory)"
+    return (
+        f"'{name}' is in the register's {section}, which are not consent-based: consent is recorded only "
+        "for services for pupils or parents."
+    )
+
+
+def pupil_refusal(rule: ServiceRule, pupil: PupilFacts) -> str | None:
+    """Why this pupil may not be opted in to this (approved) service, or None."""
+    if not pupil.on_roll:
+        return f"pupil {pupil.upn} is no longer on roll (left {pupil.left_on}), so cannot be enrolled."
+    if rule.scope == "years" and pupil.year_group not in rule.codes:
+        years = rule.years_text or ", ".join(sorted(rule.codes))
+        return f"pupil {pupil.upn} is in year {pupil.year_group}, and '{rule.name}' is for {years} only."
+    return None
+
+
+def _by(name: str | None, word: str = "by") -> str:
+    return f" {word} {name}" if name else ""
+
+
+def _status_words(rule: ServiceRule, before: str, after: str, told: frozenset[str]) -> str:
+    """The pupil's status after the decision, in words."""
+    if after == NEEDS_RENEWAL:
+        missing = ", ".join(sorted(rule.categories - told))
+        return (
+            f"needs renewal, because the form predates what '{rule.name}' now receives ({missing}), so the "
+            "pupil is not enrolled until a new opt-in is recorded"
+        )
+    words = {
+        OPTED_IN: "opted in",
+        OPTED_OUT: "opted out",
+        NOT_ELIGIBLE: "not eligible",
+        NO_RESPONSE: "no response",
+    }
+    return f"{'still' if after == before else 'now'} {words[after]}"
