@@ -152,6 +152,9 @@ def import_register_document(session: Session, text: str, *, today: date | None 
     Nothing is written unless the whole document passes: the text gate on every line and value, the
     completeness check (a document cut short or with no entries is refused), and every date.
     """
+    # Word's "Plain Text" writes a page break as a form feed: layout, not text, so it goes (the lines stay
+    # numbered as an editor shows them). Every other control character is refused.
+    text = text.replace("\f", "")
     refuse_control_characters(text)
     document = parse_register_document(text)
     completeness = check_completeness(document)
@@ -244,6 +247,9 @@ def _import_section_text(session: Session, section: DocumentSection, result: Reg
         )
         return Change("added", "section", None, section.category, ["heading", "introduction"])
     changed = []
+    if not section.intro and not section.entries:
+        # A heading with nothing under it (a document ending there) says nothing about the section's text.
+        intro = stored.intro
     if stored.heading != section.heading:
         result.other_changes.append(f'the heading "{stored.heading}" (now "{section.heading}")')
         stored.heading = section.heading

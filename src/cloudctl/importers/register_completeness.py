@@ -12,8 +12,8 @@ online services have no purpose): it imports with one warning, and the value is 
 in, never invented.
 
 Only the end of a document can be cut off, so the last entry is held to more: alone in its section, it is
-compared with the register's own layout. A document that ends with a service's name and nothing under it, or
-with a heading and nothing under it, is refused too. Nothing here touches the database.
+compared with the register's own layout. A document that ends with a service's name and nothing under it is
+refused too. Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ def _missing_beside_others(section: RegisterSection, entry: RegisterEntry) -> li
 def _cut_at_the_end(
     doc: RegisterDocument, entries: list[tuple[RegisterSection, RegisterEntry]]
 ) -> list[Problem]:
-    """Where a cut falls, at the end: a lone last entry short of the layout, a name or heading alone."""
+    """Where a cut falls, at the end: a lone last entry short of the layout, or a name with nothing under it.
+    (A heading with nothing under it says nothing about its section, so the import leaves that alone.)"""
     last_section, last_entry = entries[-1]
     ending = doc.sections[-1]
     if last_entry.last_line == doc.last_line and len(last_section.entries) == 1:
@@ -144,16 +145,6 @@ def _cut_at_the_end(
                     f'"{text}" is a note, not a service, end it with a full stop.',
                 )
             ]
-    if ending.line == doc.last_line:
-        return [
-            Problem(
-                doc.last_line,
-                "",
-                "",
-                f'the document ends with the heading "{ending.heading}" and nothing under it: the document '
-                "looks cut short. Import the whole document, or remove the heading.",
-            )
-        ]
     return []
 
 
