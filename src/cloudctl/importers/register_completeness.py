@@ -175,7 +175,7 @@ def _cut_short(section: RegisterSection, entry: RegisterEntry, missing: list[str
         "",
         "",
         f'the entry "{entry.name}" has no {_listed(labels)} line, which {compared} "{section.heading}" '
-        "carry: the document looks cut short or damaged here, so nothing was imported. Import the complete "
+        "carry: the document looks cut short or damaged here. Import the complete "
         "document; if the entry really says nothing there, write the label with nothing after it "
         f'(e.g. "{labels[0]}:").',
     )
