@@ -77,8 +77,9 @@ def message_for(error: BaseException, db_option: str | None = None) -> tuple[str
         text = str(getattr(error, "orig", error))
         if "are history" in text:
             return (
-                "That change was refused: consent events and risk assessments are history and are "
-                "never changed or deleted. Record a new event instead.",
+                "That change was refused: consent events, risk assessments, what parents were told about "
+                "each service and UPN changes are history, and are never changed or deleted. Record a new "
+                "event instead.",
                 EXIT_USER_ERROR,
             )
         return describe_connection_error(resolve_location(db_option), error), EXIT_USER_ERROR

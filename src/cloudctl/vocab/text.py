@@ -23,6 +23,9 @@ LONG_LIMIT = 10_000  # multi-line prose: a purpose, the data shared, notes, cont
 # Invisible characters that reorder or hide text when it is displayed ("Trojan Source").
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029\x85\x0b\x0c")
+# The joiners some scripts need inside words (Persian, Sinhala, Malayalam names): kept, but ignored
+# when names are compared (`fold_name`).
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def _is_refused(character: str, *, multiline: bool) -> bool:
@@ -32,8 +35,13 @@ def _is_refused(character: str, *, multiline: bool) -> bool:
         return not multiline
     if character in _BIDI_CONTROLS:
         return True
+    if character in _JOINERS:
+        return False
+    # Cf: invisible format characters (zero-width space, soft hyphen, byte-order mark, tag characters),
+    # which make one name two without any visible difference; Cn: unassigned and non-characters;
+    # Co: private-use characters, which show as nothing or as a different glyph on every computer.
     category = unicodedata.category(character)
-    return category in ("Cc", "Zl", "Zp", "Cs")
+    return category in ("Cc", "Cf", "Cn", "Co", "Zl", "Zp", "Cs")
 
 
 def _describe(character: str) -> str:
@@ -45,6 +53,13 @@ def _describe(character: str) -> str:
         return "an escape character (U+001B, the start of a terminal control sequence)"
     if character in _BIDI_CONTROLS:
         return f"an invisible direction-changing character (U+{ord(character):04X})"
+    category = unicodedata.category(character)
+    if category == "Cs":
+        return "bytes that are not valid UTF-8 text (check the terminal's or the file's encoding)"
+    if category == "Cf":
+        return f"an invisible character (U+{ord(character):04X})"
+    if category in ("Cn", "Co"):
+        return f"a character with no agreed meaning (U+{ord(character):04X})"
     return f"a control character (U+{ord(character):04X})"
 
 
@@ -64,10 +79,9 @@ def gate_text(
     or refused when `required`. `hint` is added to a refusal, e.g. how to record an opt-out
     without the text.
     """
-    if value is None:
-        text = ""
-    else:
-        text = value.replace("\r\n", "\n").replace("\r", "\n") if multiline else value
+    text = value or ""
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     for position, character in enumerate(text, start=1):
         if _is_refused(character, multiline=multiline):
             where = "" if multiline else " (it must be one line)" if character in _LINE_BREAKS else ""
@@ -75,6 +89,8 @@ def gate_text(
                 f"The {field} contains {_describe(character)} at character {position}{where}, which cloudctl "
                 f"does not store: retype it as plain text.{_hint(hint)}"
             )
+    # One spelling per text: "Zoë" typed with a combining diaeresis is stored as the single letter ë.
+    text = unicodedata.normalize("NFC", text)
     if multiline:
         lines = [line.rstrip() for line in text.strip().split("\n")]
         text = "\n".join(lines)
@@ -100,6 +116,16 @@ def gate_name(value: str | None, field: str, *, required: bool = True, hint: str
 def gate_prose(value: str | None, field: str, *, required: bool = False, hint: str = "") -> str | None:
     """Multi-line free text (a purpose, the data shared, notes)."""
     return gate_text(value, field, limit=LONG_LIMIT, multiline=True, required=required, hint=hint)
+
+
+def fold_name(name: str | None) -> str:
+    """A name as people mean it, for comparing two names: one Unicode spelling (NFC), no case, no
+    invisible joiners, runs of white space as one space. "MRS  patel " and "Mrs Patel" fold alike."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFC", name)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.casefold().split())
 
 
 def _hint(hint: str) -> str:
