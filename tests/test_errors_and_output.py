@@ -612,3 +612,15 @@ def test_the_damaged_message_comes_from_sqlites_own_words(tmp_path):
         message = describe_connection_error(location, sqlite3.DatabaseError(words))
         assert message.startswith(f"The database {tmp_path / 'school.db'} is damaged ({words})")
         assert "cloudctl db backup" in message
+
+
+def test_messages_never_replay_a_terminal_control_sequence_the_user_typed(hunwick_cli):
+    """A refusal may quote what was typed (a class name): the escape is shown, never sent raw."""
+    hostile = "x\x1b]0;PWNED\x07\x1b[2J"
+    for command in (
+        ["report", "consent", "--class", hostile],
+        ["report", "offline-alternatives", "--class", hostile],
+    ):
+        result = hunwick_cli.run(*command)
+        assert result.exit_code == 1
+        assert "\x1b" not in result.stderr and "\x07" not in result.stderr

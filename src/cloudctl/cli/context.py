@@ -47,8 +47,11 @@ def database(ctx: typer.Context, *, migrate: bool = True) -> Database:
 
 
 def say(message: str) -> None:
-    """A message for the person at the keyboard: stderr, so stdout stays clean data."""
-    sys.stderr.write(message + "\n")
+    """A message for the person at the keyboard: stderr, so stdout stays clean data. Any control
+    character it quotes (from a name or a file) is shown as a visible escape, never replayed."""
+    from cloudctl.vocab.text import for_terminal
+
+    sys.stderr.write(for_terminal(message) + "\n")
 
 
 def parse_date_option(value: str | None, what: str) -> date | None:

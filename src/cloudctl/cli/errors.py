@@ -29,8 +29,9 @@ EXIT_STATUSES: dict[int, str] = {
     EXIT_OK: "done",
     EXIT_USER_ERROR: "bad input, or refused by the rules (the message says why, and nothing was written); "
     "or --fail-if-any found something",
-    EXIT_USAGE: "a mistake in the command line (an unknown command or option, a value not among the "
-    "choices, a missing argument)",
+    EXIT_USAGE: "a command line that cannot be parsed (an unknown command or option, an option without "
+    "its value, a value not among an option's fixed choices such as --format, a required argument "
+    "missing); values cloudctl checks itself, such as a service name, a method or a date, are bad input (1)",
     EXIT_INTERNAL_ERROR: "an unexpected problem in cloudctl itself (run it again with CLOUDCTL_DEBUG=1 "
     "and report it)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
@@ -129,7 +130,11 @@ def report(error: BaseException, db_option: str | None = None) -> int:
         import traceback
 
         traceback.print_exception(error, file=sys.stderr)
-    sys.stderr.write(f"Error: {message}\n")
+    # A message may quote what the user typed (a class name, a file's cell): never replay a terminal
+    # control sequence it holds.
+    from cloudctl.vocab.text import for_terminal
+
+    sys.stderr.write(f"Error: {for_terminal(message)}\n")
     return code
 
 

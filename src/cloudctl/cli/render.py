@@ -67,7 +67,7 @@ def render(
         write_csv(sys.stdout, keys, rows)
         return
     if not rows:
-        sys.stderr.write(empty + "\n")
+        sys.stderr.write(for_terminal(empty) + "\n")
         return
     shown = list(columns or [(key, key.replace("_", " ")) for key in keys])
     cells = [[_table_text(row.get(key)) for key, _ in shown] for row in rows]
