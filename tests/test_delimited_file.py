@@ -13,11 +13,10 @@ import pytest
 from cloudctl.errors import ImportRejected, InvalidInput
 from cloudctl.importers.consent_returns import read_consent_returns
 from cloudctl.importers.delimited_file import (
-    REFUSED_ANYWHERE,
-    REFUSED_IN_ONE_LINE,
     DelimitedFile,
     _screen_for,
     detect_encoding,
+    find_refused,
 )
 from cloudctl.vocab.text import gate_text
 from tests.helpers.pupils import add_pupils
@@ -45,23 +44,53 @@ def refused_by_gate(text: str, *, multiline: bool) -> bool:
 # -- the reader agrees with the text gate -------------------------------------------------------------
 
 
+# Every character up to U+FFFF; the tag characters and variation selectors (plane 14); and a sample of
+# every other plane (emoji, CJK, the unassigned planes, private use, non-characters at the planes' ends).
+CHARACTERS = [
+    chr(code)
+    for code in (
+        *range(0x10000),
+        *range(0xE0000, 0xE0200),
+        *range(0x1F000, 0x1F700, 7),
+        *(
+            plane * 0x10000 + offset
+            for plane in range(1, 17)
+            for offset in (0, 0x1234, 0xFFFD, 0xFFFE, 0xFFFF)
+        ),
+    )
+]
+
+
 def test_the_readers_patterns_are_the_text_gate():
     """The reader finds refused characters with a regular expression (fast); the gate decides character
     by character (exact). They must agree on every character."""
-    characters = [chr(code) for code in range(0x10000)] + ["\U0001f600", "\U000e0001", "\U0010ffff"]
-    for character in characters:
+    for character in CHARACTERS:
         text = f"a{character}b"
-        assert bool(REFUSED_ANYWHERE.search(text)) == refused_by_gate(text, multiline=True), hex(
-            ord(character)
-        )
-        assert bool(REFUSED_IN_ONE_LINE.search(text)) == refused_by_gate(text, multiline=False), hex(
+        assert (find_refused(text) is not None) == refused_by_gate(text, multiline=True), hex(ord(character))
+        assert (find_refused(text, one_line=True) is not None) == refused_by_gate(text, multiline=False), hex(
             ord(character)
         )
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16-le", "utf-16"])
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        "utf-8",
+        "utf-8-sig",
+        "cp1252",
+        "latin-1",
+        "iso-8859-15",
+        "cp850",
+        "mac-roman",
+        "utf-16-le",
+        "utf-16",
+        "utf-32",
+        "utf-32-be",
+    ],
+)
 def test_the_byte_screen_lets_no_refused_character_through(encoding):
-    refused = [chr(code) for code in range(0x10000) if REFUSED_ANYWHERE.match(chr(code))]
+    refused = [character for character in CHARACTERS if find_refused(character) == 0]
+    assert {"\u200b", "\u00ad", "\ufeff", "\u180e", "\U000e0041", "\ue000", "\ufffe"} <= set(refused)
     for character in refused:
         try:
             block = f"Smith,{character}Ann\r\n".encode(encoding)
@@ -75,7 +104,7 @@ def test_the_byte_screen_lets_no_refused_character_through(encoding):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
 def test_a_refused_character_split_between_two_blocks_is_found(encoding):
     """The file is read in blocks of whatever size: a character whose bytes fall in two is still seen."""
-    for character in ("\u202e", "\u2028", "\x85", "\u061c", "\u2066"):
+    for character in ("\u202e", "\u2028", "\x85", "\u061c", "\u2066", "\u200b", "\U000e0041", "\U0010fffd"):
         data = f"Ann{character}Smith".encode(encoding)
         for cut in range(1, len(data)):
             screen = _screen_for(encoding)
@@ -309,3 +338,98 @@ def test_consent_and_pupil_import_refuse_a_named_pipe(hunwick_cli, tmp_path):
     os.mkfifo(fifo)
     for command in (["consent", "import"], ["pupil", "import"]):
         assert "is a named pipe (FIFO), not a file" in hunwick_cli.fails(*command, str(fifo)).stderr
+
+
+# -- what the hostile tester found ------------------------------------------------------------------------
+
+
+def test_a_row_with_fewer_cells_than_the_heading_is_refused_with_its_line(tmp_path):
+    text = (
+        "UPN,Service,Decision,Given by,Date,Method,Note\r\n"
+        "H801200001001,My Maths,no,Dad,01/11/2026\r\n"
+        "B801200005001,My Maths,no\r\n"
+        "B801200005001,ClassDojo,yes,Mum,01/11/2026,form,\r\n"
+        "H801200001001,ClassDojo,yes,Mum,01/11/2026,form,,,\r\n"  # empty cells after the last: harmless
+    )
+    with pytest.raises(ImportRejected) as refused:
+        read_consent_returns(write(tmp_path / "forms.csv", text))
+    assert [problem.line for problem in refused.value.problems] == [2, 3]
+    assert "5 cells but the heading row has 7" in refused.value.message
+    assert "3 cells but the heading row has 7" in refused.value.message
+
+
+def test_notes_below_the_last_form_are_skipped_and_counted_but_not_between_forms(tmp_path):
+    rows = "H801200001001,My Maths,yes,Jane Smith,12/09/2026,\r\n"
+    text = f"{HEADING}\r\n{rows}\r\nTotal: 1\r\n,,,,,Exported from Microsoft Forms\r\n"
+    returns = read_consent_returns(write(tmp_path / "forms.csv", text))
+    assert [row.line for row in returns] == [2]
+    assert returns.notes_ignored == 2
+    with pytest.raises(ImportRejected) as refused:
+        read_consent_returns(write(tmp_path / "forms.csv", f"{HEADING}\r\n{rows}Total: 1\r\n{rows}"))
+    assert [(problem.line, problem.column) for problem in refused.value.problems] == [(3, "UPN")]
+    assert "not a form" in refused.value.message
+
+
+@pytest.mark.parametrize("name", ["utf-7", "idna", "punycode", "unicode_escape", "cp037", "utf-8-sig\x00"])
+def test_only_the_encodings_schools_use_are_accepted(tmp_path, name):
+    path = write(tmp_path / "f.csv", "UPN,Name\r\nA,Zoë\r\n")
+    with pytest.raises(
+        InvalidInput, match=r"is not an encoding cloudctl knows\. Use one of utf-8,"
+    ) as refused:
+        open_file(path, encoding=name)
+    assert "utf-32" in refused.value.message and "mac-roman" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["UTF8", "utf-32", "UTF-32LE", "windows-1252", "iso-8859-1", "latin9", "cp850", "macroman", "ascii"],
+)
+def test_the_encodings_schools_use_are_read(tmp_path, name):
+    encoding = {"utf-32": "utf-32"}.get(name, name)
+    path = write(tmp_path / "f.csv", "UPN,Name\r\nA,Ann Smith\r\n", encoding)
+    with open_file(path, encoding=name) as file:
+        assert [cells for _, _, cells in file.rows()] == [["UPN", "Name"], ["A", "Ann Smith"]]
+
+
+def test_a_utf_32_file_is_detected_and_a_file_that_is_not_utf_32_is_refused_with_its_line(tmp_path):
+    path = write(tmp_path / "wide.csv", "UPN,Name\r\nA,Zoë\r\n", "utf-32")
+    assert detect_encoding(path) == "utf-32"
+    with open_file(path) as file:
+        assert list(file.rows())[1][2] == ["A", "Zoë"]
+    narrow = write(tmp_path / "f.csv", "UPN,Name\r\nA,Zo\r\n")
+    for name in ("utf-32", "utf-32-le"):
+        with (
+            pytest.raises(InvalidInput, match=r"line 1: .*could not be read as"),
+            open_file(narrow, encoding=name) as f,
+        ):
+            list(f.rows())
+
+
+def test_a_cell_longer_than_csvs_limit_is_called_too_long_and_a_stray_quote_still_named(tmp_path):
+    long = "x" * 140_000
+    path = write(tmp_path / "f.csv", f"{HEADING}\r\nH801200001001,My Maths,no,Jane,12/09/2026,{long}\r\n")
+    with pytest.raises(InvalidInput, match=r"line 2: a cell is longer than 131,072 characters"):
+        read_consent_returns(path)
+    quoted = write(tmp_path / "q.csv", f'{HEADING}\r\nH801200001001,My Maths,no,Jane,12/09/2026,"{long}"\r\n')
+    with pytest.raises(InvalidInput, match=r"line 2: a cell is longer than 131,072 characters"):
+        read_consent_returns(quoted)
+    stray = f"{HEADING}\r\n" + "H801200001001,My Maths,no,Jane,12/09/2026,ok\r\n" * 3 + 'A,B,no,"Jane\r\n'
+    stray += "H801200001001,My Maths,no,Jane,12/09/2026,ok\r\n" * 4000
+    with pytest.raises(InvalidInput, match=r"line 5: a cell opens with a double quote"):
+        read_consent_returns(write(tmp_path / "s.csv", stray))
+
+
+def test_consent_import_refuses_a_short_row_and_a_long_cell_with_exit_1(hunwick_cli, tmp_path):
+    (upn,) = add_pupils(hunwick_cli.url, [{"year_group": "3", "class_name": "3B"}])
+    heading = "UPN,Service,Decision,Given by,Date,Method,Relationship"
+    path = write(tmp_path / "forms.csv", f"{heading}\r\n{upn},My Maths,no\r\n")
+    result = hunwick_cli.fails("consent", "import", str(path), "--date", "2026-09-12")
+    assert "line 2" in result.stderr and "3 cells but the heading row has 7" in result.stderr
+    path = write(tmp_path / "long.csv", f"{heading}\r\n{upn},My Maths,no,{'x' * 140_000},,,\r\n")
+    assert "a cell is longer than 131,072" in hunwick_cli.fails("consent", "import", str(path)).stderr
+    path = write(tmp_path / "f.csv", f"{heading}\r\n{upn},My Maths,no,Dad,12/09/2026,,\r\n")
+    for name, says in (
+        ("utf-32", "could not be read as UTF-32"),
+        ("utf-7", "not an encoding cloudctl knows"),
+    ):
+        assert says in hunwick_cli.fails("consent", "import", str(path), "--encoding", name).stderr

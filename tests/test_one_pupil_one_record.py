@@ -174,6 +174,68 @@ def test_the_same_child_is_recognised(cli, tmp_path, how):
     assert f"cloudctl pupil change-upn {pupils[5].upn} {upn_for(932)}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("forename", "surname"),
+    [
+        ("Zoe\u0308", "Ashworth"),  # the held "Zoë" typed with a combining diaeresis
+        ("zoË", "ASHWORTH"),
+        ("Zoë", "  Ashworth "),
+    ],
+    ids=["decomposed accent", "case", "spacing"],
+)
+def test_the_same_child_is_recognised_in_another_spelling_of_the_same_name(cli, tmp_path, forename, surname):
+    """Two spellings of one name that look alike are one child: the exact change-upn command is given."""
+    pupils = pupil_list(8)
+    pupils[5] = replace(pupils[5], forename="Zoë", surname="Ashworth")
+    import_list(cli, write_class_list(tmp_path / "autumn.csv", pupils))
+    child = replace(pupils[5], upn=upn_for(935), forename=forename, surname=surname)
+    spring = [*pupils[:5], child, *pupils[6:]]
+    result = refused_import(cli, write_class_list(tmp_path / "spring.csv", spring))
+    assert f"cloudctl pupil change-upn {pupils[5].upn} {upn_for(935)}" in result.stderr
+
+
+def test_names_held_from_before_the_gate_are_compared_as_people_mean_them():
+    """A name stored decomposed, or with a joiner, before text was stored in one spelling is the same name."""
+    from cloudctl.domain.upn_identity import _same_names
+
+    dob = date(2018, 3, 4)
+    held = _same_names("Zoe\u0308  Anne", "O\u2019BRIEN", dob)
+    assert _same_names("zoë anne", "O\u2019Brien", dob) == held
+    assert _same_names("Zoë Anne", "O\u2019Brien", dob.isoformat()) == held
+    assert _same_names("Zoe Anne", "O\u2019Brien", dob) != held
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b", "\u00ad", "\ufeff", "\u180e", "\U000e0041", "\ue000", "\ufffe"],
+    ids=[
+        "zero-width space",
+        "soft hyphen",
+        "BOM inside",
+        "Mongolian vowel separator",
+        "tag",
+        "private use",
+        "non-character",
+    ],
+)
+def test_an_invisible_character_in_a_name_is_refused_not_a_new_child(hunwick_cli, tmp_path, invisible):
+    """The hostile tester's case: the child's forename carries an invisible character under a new UPN. It
+    would have imported as "1 added, 1 left the roll", leaving the opt-out behind; it is refused with its
+    line and column, and nothing changes."""
+    cli = hunwick_cli
+    pupils = pupil_list(8)
+    child = pupils[3]
+    import_list(cli, write_class_list(tmp_path / "autumn.csv", pupils))
+    cli.ok("consent", "optout", child.upn, "My Maths", "--by", "Mr O'Brien")
+    hidden = replace(child, upn=upn_for(936), forename=child.forename[:2] + invisible + child.forename[2:])
+    spring = [*pupils[:3], hidden, *pupils[4:]]
+    for encoding in ("utf-8", "utf-16"):
+        path = write_class_list(tmp_path / f"spring-{encoding}.csv", spring, encoding=encoding)
+        result = refused_import(cli, path)
+        assert "line 5, column 'Legal Forename'" in result.stderr
+        assert invisible not in result.stderr
+
+
 def test_a_partial_list_with_a_corrected_upn_is_refused_too(cli, tmp_path):
     """--partial takes nobody off the roll, so the old record would stay on roll beside the new one."""
     pupils = pupil_list(8)

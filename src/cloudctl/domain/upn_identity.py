@@ -12,7 +12,9 @@ line and what to do, before anything is written:
    the old one. A new UPN whose name and date of birth (and admission number, where both have one) are
    those of a pupil held under another UPN is that child: `pupil change-upn` moves the record first.
 
-Names are compared without regard to case; admission numbers without leading zeros (Excel drops them).
+Names are compared as people mean them (`cloudctl.vocab.text.fold_name`): one Unicode spelling ("Zoe" with a
+combining diaeresis is "Zoë"), no case, no invisible characters, runs of spaces as one; admission numbers
+without leading zeros (Excel drops them).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlmodel import Session
 from cloudctl.db.models import Pupil, UpnChange
 from cloudctl.errors import Conflict, Problem
 from cloudctl.importers.class_list import upn_key
+from cloudctl.vocab.text import fold_name
 
 # Dates of birth per "dob IN (...)" query: well inside every database's limit on parameters.
 _IN_CHUNK = 500
@@ -88,7 +91,7 @@ def _day(value: datetime | date | str) -> date:
 
 
 def _same_names(forename: str, surname: str, dob: date | str) -> int:
-    return hash((forename.casefold(), surname.casefold(), dob if isinstance(dob, str) else dob.isoformat()))
+    return hash((fold_name(forename), fold_name(surname), dob if isinstance(dob, str) else dob.isoformat()))
 
 
 _NO_ADMISSION = 0

@@ -14,6 +14,7 @@ nothing here touches the database.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,7 @@ from cloudctl.importers.delimited_file import (
     describe_delimiter,
     describe_encoding,
     normalise_heading,
+    width_problem,
 )
 from cloudctl.importers.delimited_file import detect_encoding as detect_encoding
 from cloudctl.importers.delimited_file import sniff_delimiter as sniff_delimiter
@@ -212,7 +214,7 @@ def split_surname_forename(text: str) -> tuple[str, str] | None:
     """ "Smith, John" or "Smith John" as (surname, forename). A comma marks a surname with spaces in it
     ("Van Der Berg, Anna"); without one the first word is the surname, so "Smith Mary Jane" keeps her
     two forenames."""
-    text = " ".join(text.split())
+    text = _tidy(text)
     if "," in text:
         surname, _, forename = text.partition(",")
     else:
@@ -266,6 +268,12 @@ def upn_key(upn: str) -> int:
     half the memory of the text."""
     last = upn[12]
     return ((ord(upn[0]) * 10**11 + int(upn[1:12])) << 6) | (ord(last) - (48 if last <= "9" else 55))
+
+
+def _tidy(text: str) -> str:
+    """A name or class as stored: one Unicode spelling (NFC, as the text gate stores text: "Zoe" with a
+    combining diaeresis is "Zoë"), runs of white space as one space."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def _remember(cache: dict[str, str], raw: str, value: str) -> str:
@@ -455,7 +463,7 @@ class ClassList:
                 self._notes_are_problems(pending_notes)
             rows_read += 1
             if len(cells) != width:
-                self._wrong_width(line, last_line, len(cells), width)
+                self._wrong_width(line, last_line, cells, width)
                 continue
             count = problems.total
 
@@ -476,11 +484,11 @@ class ClassList:
                 raw = cells[surname_at]
                 surname = tidy.get(raw)
                 if surname is None:
-                    surname = _remember(tidy, raw, " ".join(raw.split()))
+                    surname = _remember(tidy, raw, _tidy(raw))
                 raw = cells[forename_at]
                 forename = tidy.get(raw)
                 if forename is None:
-                    forename = _remember(tidy, raw, " ".join(raw.split()))
+                    forename = _remember(tidy, raw, _tidy(raw))
                 if not surname or not forename:
                     self._check_name(line, names["surname"], surname, "surname")
                     self._check_name(line, names["forename"], forename, "forename")
@@ -529,17 +537,17 @@ class ClassList:
                 raw = cells[preferred_forename_at]
                 preferred_forename = tidy.get(raw)
                 if preferred_forename is None:
-                    preferred_forename = _remember(tidy, raw, " ".join(raw.split()))
+                    preferred_forename = _remember(tidy, raw, _tidy(raw))
             if preferred_surname_at >= 0:
                 raw = cells[preferred_surname_at]
                 preferred_surname = tidy.get(raw)
                 if preferred_surname is None:
-                    preferred_surname = _remember(tidy, raw, " ".join(raw.split()))
+                    preferred_surname = _remember(tidy, raw, _tidy(raw))
             if class_at >= 0:
                 raw = cells[class_at]
                 class_name = tidy.get(raw)
                 if class_name is None:
-                    class_name = _remember(tidy, raw, " ".join(raw.split()))
+                    class_name = _remember(tidy, raw, _tidy(raw))
             if gender_at >= 0:
                 raw = cells[gender_at]
                 gender = genders.get(raw)
@@ -616,19 +624,11 @@ class ClassList:
         if not value:
             self.problems.add(line, column, "", f"the {what} is blank.")
 
-    def _wrong_width(self, line: int, last_line: int, cells: int, width: int) -> None:
-        if last_line > line:
-            message = (
-                f'this row runs on to line {last_line}: a double quote (") in a cell is probably '
-                "missing its partner. Remove the stray quote, or close it."
-            )
-        else:
-            message = f"the row has {cells} cells but the heading row has {width}. " + (
-                "A cell may hold the separator without quotes around it (a comma in a name?)."
-                if cells > width
-                else "A cell may be missing, or the row was cut short."
-            )
-        self.problems.add(line, "", "", message)
+    def _wrong_width(self, line: int, last_line: int, cells: list[str], width: int) -> None:
+        runs_on = last_line if last_line > line else 0
+        message = width_problem(cells, width, self.delimiter, runs_on=runs_on)
+        if message is not None:
+            self.problems.add(line, "", "", message)
 
     def _dob(self, text: str) -> date | str:
         """The date of birth, or a message saying why it is not acceptable."""

@@ -7,9 +7,14 @@ has no Date column. The file is read by the class list's reader (`cloudctl.impor
 same encodings, delimiters and line numbers, regular files only.
 
 Pure: rows come back as plain values with their line numbers, for the domain layer to apply. A row with more
-cells than the heading (an unquoted comma in a note) is refused here, as is a character the text gate refuses
-anywhere in the file, or a line break in a one-line column: reading such a row would save a note cut short,
-or a name that is not what the parent wrote.
+cells than the heading (an unquoted comma in a note) or fewer (a cell missing: the columns after it would be
+read from the wrong cells, or not at all) is refused here, as is a character the text gate refuses anywhere
+in the file, or a line break in a one-line column: reading such a row would save a note cut short, or a name
+that is not what the parent wrote.
+
+Rows below the last form that are plainly notes ("Total: 12", "Exported from Forms"; two filled cells at
+most, no decision and no UPN) are skipped and counted (`ConsentReturns.notes_ignored`), as a class list's
+footer is; such a row with a form below it is refused, as it may be a form written in the wrong cells.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudctl.errors import ImportRejected, InvalidInput, Problem
-from cloudctl.importers.delimited_file import DelimitedFile, describe_delimiter, normalise_heading
+from cloudctl.importers.delimited_file import DelimitedFile, normalise_heading, width_problem
 
 # For each field, the headings accepted, in order of preference: the first one the file has is the field.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -54,6 +59,12 @@ class ConsentReturn:
     values: dict[str, str]
 
 
+class ConsentReturns(list[ConsentReturn]):
+    """The forms read, in file order; `notes_ignored` counts the note rows below the last one."""
+
+    notes_ignored: int = 0
+
+
 def match_columns(cells: list[str]) -> dict[str, int]:
     """Which cell holds which field: for each field, the first of its headings (in COLUMNS' order) that
     the row has; each cell is one field at most."""
@@ -76,9 +87,10 @@ def match_columns(cells: list[str]) -> dict[str, int]:
     return positions
 
 
-def read_consent_returns(path: Path, encoding: str | None = None) -> list[ConsentReturn]:
-    """Every row of the file (blank rows skipped), or ImportRejected listing every row that cannot be read
-    as written, with its line; InvalidInput for a file that cannot be read at all."""
+def read_consent_returns(path: Path, encoding: str | None = None) -> ConsentReturns:
+    """Every row of the file (blank rows and notes below the last row skipped), or ImportRejected listing
+    every row that cannot be read as written, with its line; InvalidInput for a file that cannot be read at
+    all."""
     problems: list[Problem] = []
 
     def report(line: int, column: str, message: str) -> None:
@@ -105,31 +117,48 @@ def read_consent_returns(path: Path, encoding: str | None = None) -> list[Consen
         width = len(heading)
         one_line = frozenset(index for key, index in positions.items() if key not in MULTI_LINE)
         screened = file.screened
-        returns = []
-        for first, last, cells in rows:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if (first != last or screened.refused_seen) and file.text_problems(
-                first, cells, heading, one_line, report
-            ):
-                continue
-            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-                report(
-                    first,
-                    "",
-                    f"the row has {len(cells)} cells but the heading row has {width}: a cell holds the "
-                    f"separator (a {describe_delimiter(file.delimiter)}) without double quotes around it, "
-                    "perhaps a comma in a note, so the row cannot be read as the parent wrote it. Put "
-                    'that cell in double quotes ("..."), or take the separator out.',
-                )
-                continue
-            values = {
-                key: (cells[index].strip() if index < len(cells) else "") for key, index in positions.items()
-            }
-            returns.append(ConsentReturn(first, values))
+        upn_at, decision_at = positions["upn"], positions["decision"]
+        returns = ConsentReturns()
+        notes: list[tuple[int, list[str]]] = []  # note rows not (yet) followed by a form
+        with file.reading():
+            for first, last, cells in rows:
+                filled = [index for index, cell in enumerate(cells) if cell.strip()]
+                if not filled:
+                    continue
+                if (first != last or screened.refused_seen) and file.text_problems(
+                    first, cells, heading, one_line if len(cells) >= width else (), report
+                ):
+                    continue
+                if _is_note(cells, filled, upn_at, decision_at):
+                    notes.append((first, cells))
+                    continue
+                for line, note in notes:
+                    at = next(index for index, cell in enumerate(note) if cell.strip())
+                    report(
+                        line,
+                        heading[at].strip() if at < width else "",
+                        "this row is not a form (it has no decision and no UPN). If it is a note, delete it "
+                        "or move it below the last form.",
+                    )
+                notes.clear()
+                problem = width_problem(cells, width, file.delimiter, runs_on=last if last != first else 0)
+                if problem is not None:
+                    report(first, "", problem)
+                    continue
+                values = {key: cells[index].strip() for key, index in positions.items()}
+                returns.append(ConsentReturn(first, values))
     if problems:
         raise ImportRejected(path.name, problems)
+    returns.notes_ignored = len(notes)
     return returns
+
+
+def _is_note(cells: list[str], filled: list[int], upn_at: int, decision_at: int) -> bool:
+    """A row that is plainly not a form: two filled cells at most, no decision and nothing like a UPN (13
+    characters) in the UPN column ("Total: 12", "Exported from Microsoft Forms")."""
+    if len(filled) > 2 or decision_at in filled:
+        return False
+    return upn_at >= len(cells) or len(cells[upn_at].strip()) != 13
 
 
 def _heading(
