@@ -421,8 +421,8 @@ def test_import_refuses_a_control_character_in_any_cell_with_its_line_and_column
 @pytest.mark.parametrize(
     ("cells", "column", "message"),
     [
-        ("M" * 201 + ",03/11/2026,", "Given by", "201 characters long"),
-        ("Mr O'Brien,03/11/2026," + "n" * 10_001, "Note", "10,001 characters long"),
+        ("M" * 201 + ",03/11/2026,,", "Given by", "201 characters long"),
+        ("Mr O'Brien,03/11/2026," + "n" * 10_001 + ",", "Note", "10,001 characters long"),
         ("Mr O'Brien,03/11/2026,," + "mother " * 40, "Relationship", "279 characters long"),
     ],
 )
@@ -576,3 +576,167 @@ def test_the_policy_refuses_one_pupil_and_skips_in_bulk(rule, pupil, request_, s
 def test_an_opt_in_for_a_selected_pupils_service_selects_the_pupil():
     verdict = _policy().decide(_rule(scope="selected"), _pupil(year_group="R"), None, _request("opt-in"))
     assert verdict.selects and verdict.status_after == "opted-in"
+
+
+# --- the hostile tester's findings (a parent outranks bulk, repeats, old UPNs, renewal messages) ------------
+
+
+def _days_ago(days: int) -> str:
+    return (TODAY - datetime.timedelta(days=days)).isoformat()
+
+
+def _bulk_flags(cli) -> list:
+    engine = create_engine(cli.url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT bulk FROM consent_event ORDER BY id")).all()
+            return [None if row[0] is None else bool(row[0]) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_the_issue_a_parents_backdated_opt_out_outranks_a_class_opt_in_entered_before_it(school):
+    upn = school.obrien
+    school.ok("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", "Returned forms")
+    (row,) = school.json("consent", "optout", upn, "My Maths", "--by", "Dad", "--date", _days_ago(11))
+    assert row["action"] == "reversed"
+    assert f"it reverses the opt-in of {TODAY.isoformat()} given by Returned forms" in row["detail"]
+    assert "now opted out" in row["detail"]
+    assert status_of(school, upn, "My Maths") == "opted-out"
+    report = {row["upn"]: row for row in school.json("report", "consent", "--class", "Kingfishers")}
+    assert report[upn]["consent"]["My Maths"] == "opted-out"
+    assert upn not in school.ok("export", "enrolment", "My Maths").stdout
+    # Bulk rows say so; a parent's own decision is a single one.
+    assert _bulk_flags(school) == [True, True, True, True, False]
+    # And a later class opt-in still never reverses it.
+    outcomes = by_upn(school.json("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", "Office"))
+    assert outcomes[upn]["action"] == "skipped"
+
+
+def test_a_parents_backdated_opt_in_outranks_a_class_opt_out_entered_before_it(school):
+    upn = school.kingfishers[1]
+    school.ok("consent", "optout", "--class", "Kingfishers", "My Maths", "--by", "Office")
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Mum", "--date", _days_ago(3))
+    assert row["action"] == "reversed"
+    assert status_of(school, upn, "My Maths") == "opted-in"
+
+
+def test_an_all_services_opt_in_is_bulk_and_one_pupils_all_services_opt_out_is_not(school):
+    upn = school.kingfishers[1]
+    school.ok("consent", "optin", upn, "--all-services", "--by", "Mum")
+    written = len(_bulk_flags(school))
+    school.ok("consent", "optout", upn, "--all-services", "--by", "Mum")
+    flags = _bulk_flags(school)
+    assert set(flags[:written]) == {True} and set(flags[written:]) == {False}
+
+
+def test_alternating_parents_stop_adding_rows(school):
+    upn = school.kingfishers[1]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Mum", "--date", _days_ago(3))
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Dad", "--date", _days_ago(2))
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "MUM ", "--date", _days_ago(1))
+    assert row["action"] == "unchanged"
+    assert row["detail"] == f"already opted in by Mum on {_days_ago(3)}: nothing recorded"
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "dad")
+    assert row["action"] == "unchanged"
+    assert count(school) == 2
+    # After a reversal a new run starts: Mum's opt-in counts again.
+    school.ok("consent", "optout", upn, "My Maths", "--by", "Dad")
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Mum")
+    assert row["action"] == "reversed"
+    assert count(school) == 4
+
+
+def test_alternating_class_runs_stop_adding_rows(school):
+    for by in ("Returned forms", "Office", "Returned forms", "Office", "returned  FORMS"):
+        school.ok("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", by)
+    assert count(school) == 8
+
+
+def test_a_giver_written_with_an_invisible_joiner_is_the_same_giver(school):
+    upn = school.kingfishers[1]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Siân")
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Sia\u0302\u200dn")
+    assert row["action"] == "unchanged"
+    assert count(school) == 1
+
+
+def test_two_parents_disagreeing_on_one_date_re_imported_record_nothing(school, tmp_path):
+    upn = school.obrien
+    path = _forms(
+        tmp_path,
+        [f"{upn},My Maths,yes,Mrs O'Brien,12/09/2026,", f"{upn},My Maths,no,Mr O'Brien,12/09/2026,"],
+    )
+    first = school.json("consent", "import", str(path))
+    assert [row["action"] for row in first] == ["recorded", "reversed"]
+    again = school.json("consent", "import", str(path))
+    assert [row["action"] for row in again] == ["unchanged", "unchanged"]
+    assert (
+        again[0]["detail"] == "this opt-in is already recorded on 2026-09-12 by Mrs O'Brien: nothing recorded"
+    )
+    assert count(school) == 2
+    assert status_of(school, upn, "My Maths") == "opted-out"
+
+
+def test_the_same_backdated_row_keyed_twice_records_once(school):
+    upn = school.obrien
+    school.ok("consent", "optout", upn, "My Maths", "--by", "Mr O'Brien", "--date", _days_ago(1))
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Mrs O'Brien", "--date", _days_ago(5))
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "mrs o'brien", "--date", _days_ago(5))
+    assert row["action"] == "unchanged" and "already recorded" in row["detail"]
+    assert count(school) == 2
+
+
+def test_the_issue_an_opt_out_by_a_replaced_upn_is_recorded_for_the_pupil(school, tmp_path):
+    from tests.helpers.class_lists import upn_for
+
+    old, new = school.obrien, upn_for(9001)
+    school.ok("consent", "optin", old, "My Maths", "--by", "Mrs O'Brien", "--date", _days_ago(5))
+    school.ok("pupil", "change-upn", old, new)
+    result = school.ok("consent", "optout", old, "My Maths", "--by", "Mr O'Brien")
+    assert f"UPN {old} was replaced by {new} on {datetime.datetime.now(datetime.UTC).date()}" in result.stderr
+    assert f"recorded for {new}" in result.stderr
+    assert status_of(school, new, "My Maths") == "opted-out"
+    result = school.ok("consent", "history", old, "--format", "json")
+    assert [row["upn"] for row in json_rows(result)] == [new, new]
+    assert f"UPN {old} was replaced by {new}" in result.stderr
+    assert {row["upn"] for row in school.json("consent", "status", old)} == {new}
+    # --all-services and a row of returned forms too.
+    outcomes = school.json("consent", "optout", old, "--all-services")
+    assert outcomes and all(row["upn"] == new for row in outcomes)
+    (row,) = school.json("consent", "import", str(_forms(tmp_path, [f"{old},ClassDojo,no,Mr O'Brien,,"])),
+                         "--date", _days_ago(1))  # fmt: skip
+    assert row["upn"] == new and f"UPN {old} was replaced by {new}" in row["detail"]
+
+
+def json_rows(result) -> list:
+    import json
+
+    return json.loads(result.stdout)
+
+
+def test_the_issue_a_backdated_renewal_that_still_needs_renewal_says_so_truly(school):
+    upn = school.kingfishers[1]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Jane Smith", "--date", _days_ago(5))
+    school.ok("service", "edit", "My Maths", "--data", "full name, class, DOB")
+    assert status_of(school, upn, "My Maths") == "needs-renewal"
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Tom Smith", "--date", YESTERDAY)
+    assert row["action"] == "recorded"
+    assert "it renews" not in row["detail"]
+    assert f"it does not renew the opt-in of {_days_ago(5)} given by Jane Smith" in row["detail"]
+    assert "needs renewal, because the form predates" in row["detail"]
+    assert status_of(school, upn, "My Maths") == "needs-renewal"
+
+
+def test_the_policy_folds_a_bulk_event_after_an_opposite_single_one():
+    policy = _policy()
+    bulk_in = policy.PairEvent(1, "opt-in", "2026-10-05", "Forms", True, False, CURRENT)
+    verdict = policy.decide(
+        _rule(), _pupil(), [bulk_in], _request("opt-out", "Dad", datetime.date(2026, 10, 1))
+    )
+    assert (verdict.kind, verdict.action, verdict.status_after, verdict.bulk) == (
+        "record", "reversed", "opted-out", False
+    )  # fmt: skip
+    single_out = policy.PairEvent(2, "opt-out", "2026-10-01", "Dad", False, False, CURRENT)
+    assert policy.standing_of([bulk_in, single_out]).decision == "opt-out"
+    assert policy.standing_of([bulk_in]).decision == "opt-in"

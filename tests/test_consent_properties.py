@@ -225,6 +225,7 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
         self.checks = itertools.count()
         self.touched: set[int] = set()
         self.fresh_upns = itertools.count(500)
+        self.last_import: list[tuple[int, str, str, str | None, int]] = []
         with self.db.read() as session:
             self.history = self._event_rows(session)
             self.tables = sorted(inspect_schema(session.connection()).get_table_names())
@@ -317,6 +318,8 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
     def _import_returns(self, rows: list[tuple[int, str, str, str | None, int]]) -> None:
         """`consent import` of a small CSV of returned forms (with a Date column)."""
         from cloudctl.domain.consent import import_consent_returns
+
+        self.last_import = rows
 
         path = self.folder / f"returns-{next(self.files)}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
@@ -416,6 +419,51 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
             self._decide("all-services", decision, given_by, day, pupil=event.pupil)
         else:
             self._decide("single", decision, given_by, day, pupil=event.pupil, service=event.service)
+
+    @rule(
+        pupil=PUPIL,
+        service=SERVICE,
+        decision=DECISION,
+        how=st.sampled_from(("class", "year", "all-services")),
+        giver=GIVER,
+        day=st.integers(1, 5),
+    )
+    def bulk_then_a_backdated_parents_decision(self, pupil, service, decision, how, giver, day):
+        """A bulk decision dated today, then a parent's opposite decision for one pupil dated before it: the
+        parent's decision outranks the bulk one, whatever order they were entered in."""
+        named = self.model.pupils[pupil]
+        if how == "class":
+            self._decide("class", decision, "Returned forms", 0, class_name=named.class_name, service=service)
+        elif how == "year":
+            self._decide("year", decision, "Returned forms", 0, year=named.year, service=service)
+        else:
+            self._decide("all-services", decision, "Returned forms", 0, pupil=pupil)
+        self._decide("single", _opposite(decision), giver, day, pupil=pupil, service=service)
+
+    @precondition(lambda self: self.last_import)
+    @rule()
+    def the_same_file_imported_again(self):
+        """The office imports the last file of returned forms a second time: nothing new is recorded."""
+        self._import_returns(list(self.last_import))
+
+    @rule(
+        pupil=PUPIL,
+        service=SERVICE,
+        decision=DECISION,
+        how=st.sampled_from(("single", "class")),
+        times=st.integers(3, 5),
+        givers=st.sampled_from((("Mrs Patel", "Mr Patel"), ("Returned forms", "Office"))),
+    )
+    def givers_alternating(self, pupil, service, decision, how, times, givers):
+        """The same decision given again and again by two givers in turn (Mum, Dad, Mum, ...; class runs
+        by 'Returned forms' and 'Office'): after each has given it once, no more rows are added."""
+        named = self.model.pupils[pupil]
+        for turn in range(times):
+            giver, day = givers[turn % 2], max(0, times - 1 - turn)
+            if how == "class":
+                self._decide("class", decision, giver, day, class_name=named.class_name, service=service)
+            else:
+                self._decide("single", decision, giver, day, pupil=pupil, service=service)
 
     @precondition(lambda self: self._opted_in_pupils())
     @rule(index=st.integers(0, 10_000), giver=GIVER, day=DAY)
@@ -571,7 +619,7 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
             self.history = rows
             expected_events = [
                 (m.pupils[e.pupil].upn, e.service, e.decision, e.on.isoformat(), e.given_by, e.selected,
-                 tuple(sorted(e.told)))
+                 tuple(sorted(e.told)), e.bulk)
                 for e in m.events
             ]  # fmt: skip
             assert self._events(session) == sorted(expected_events, key=repr), (
@@ -650,15 +698,16 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
         """The history as the model words it: who, which service, what, when, by whom, what they were told."""
         rows = session.connection().execute(
             text(
-                "SELECT p.upn, s.name, e.decision, e.effective_on, e.given_by, e.selected, v.data_categories "
+                "SELECT p.upn, s.name, e.decision, e.effective_on, e.given_by, e.selected, "
+                "v.data_categories, e.bulk "
                 "FROM consent_event e JOIN pupil p ON p.id = e.pupil_id "
                 "JOIN service s ON s.id = e.service_id JOIN service_version v ON v.id = e.service_version_id"
             )
         )
         events = [
             (upn, service, decision, str(on), given_by, bool(selected),
-             tuple(sorted(name.casefold() for name in json.loads(told))))
-            for upn, service, decision, on, given_by, selected, told in rows
+             tuple(sorted(name.casefold() for name in json.loads(told))), bool(bulk))
+            for upn, service, decision, on, given_by, selected, told, bulk in rows
         ]  # fmt: skip
         return sorted(events, key=repr)
 

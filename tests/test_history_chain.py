@@ -730,3 +730,42 @@ def test_a_postgresql_guard_whose_function_lets_changes_through_is_caught():
         "upn_change", "upn_change_no_update", definition, "O", " BEGIN RETURN OLD; END "
     )
     assert "not as cloudctl wrote it" in problem
+
+
+def test_the_bulk_migration_keeps_every_seal_and_the_decisions(blank_url, monkeypatch):
+    """A database at 0005 with sealed consent history: 0006 adds consent_event.bulk (NULL on the rows there,
+    read as single decisions), copies nothing, and `db verify` still passes, before and after new rows."""
+    from cloudctl.db.engine import make_engine
+    from cloudctl.db.location import location_from_url
+    from cloudctl.db.migrate import upgrade
+
+    engine = make_engine(location_from_url(blank_url))
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        _fill_at_0004(connection)
+    upgrade(engine, "0005")
+    with engine.connect() as connection:
+        before = connection.execute(text("SELECT * FROM consent_event ORDER BY id")).all()
+    upgrade(engine, "0006")
+    engine.dispose()
+
+    with raw(blank_url) as connection:
+        after = connection.execute(text("SELECT * FROM consent_event ORDER BY id")).all()
+        bulk = connection.execute(text("SELECT bulk FROM consent_event ORDER BY id")).scalars().all()
+    assert bulk == [None, None, None]
+    assert [row._mapping[key] for row in after for key in before[0]._mapping] == [
+        value for row in before for value in row
+    ]
+    monkeypatch.setenv("CLOUDCTL_DATABASE_URL", blank_url)
+    cli = Cli(blank_url)
+    verified(cli)
+    # The old rows decide as single decisions: the opt-in of 2024-09-03 stands, and a year's opt-out
+    # (bulk) never overturns it; a parent's opt-out does.
+    (row,) = cli.json("consent", "optout", "--year", "3", "My Maths")
+    assert row["action"] == "skipped"
+    cli.ok("consent", "optin", "--year", "3", "My Maths", "--by", "Office")
+    cli.ok("consent", "optout", "H801200001001", "My Maths", "--by", "Zoë O'Brien")
+    verified(cli)
+    with raw(blank_url) as connection:
+        bulk = connection.execute(text("SELECT bulk FROM consent_event ORDER BY id")).scalars().all()
+    assert [None if flag is None else bool(flag) for flag in bulk] == [None, None, None, True, False]

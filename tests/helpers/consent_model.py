@@ -4,6 +4,11 @@ Written from the rules, not from src/cloudctl/domain/consent.py, so that tests/t
 holds two independent readings of the rules against each other. Nothing here imports cloudctl: the model
 knows pupils, services and decisions as plain values and keeps its own history of events.
 
+The standing decision is a fold (CONSENT_RULES and docs/consent.md): events in (effective date, order
+recorded) order; a single decision always becomes the standing one; a bulk one (--class, --year, an opt-in
+with --all-services) only when nothing stands or it has the decision that stands. A decision identical to
+one recorded records nothing; neither does the same decision from a giver already in its current run.
+
 Every change returns a `Result`: whether the step must be refused as a whole (`refused`), whether a refusal
 would be acceptable although the model records nothing either way (`may_refuse`: a bulk command whose every
 pair is refused by the rules, an identical assessment), and, for consent, what happened to each pupil and
@@ -12,6 +17,7 @@ service (`outcomes`), so the test can also hold the messages to what the rules s
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -59,12 +65,17 @@ def clean_giver(name: str | None) -> str | None:
     return " ".join((name or "").split()) or None
 
 
+def giver_key(name: str | None) -> str:
+    """A giver as compared: one Unicode spelling (NFC), no invisible format characters, no case, spaces
+    collapsed; nobody named is ''."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.casefold().split())
+
+
 def same_giver(a: str | None, b: str | None) -> bool:
-    """Names compared without regard to case or spacing; no giver is the same as no giver."""
-    a, b = clean_giver(a), clean_giver(b)
-    if a is None or b is None:
-        return a is b
-    return a.casefold() == b.casefold()
+    """Names compared as people mean them; no giver is the same as no giver."""
+    return giver_key(a) == giver_key(b)
 
 
 @dataclass
@@ -112,6 +123,19 @@ class Event:
     given_by: str | None
     selected: bool
     told: frozenset[str]
+    bulk: bool = False
+
+
+def fold(events: list[Event]) -> tuple[Event | None, list[Event]]:
+    """The standing event, and the run of its decision (the events since it last changed decision)."""
+    standing, run = None, []
+    for event in sorted(events, key=lambda e: (e.on, e.seq)):
+        if standing is None or not event.bulk or event.decision == standing.decision:
+            if standing is None or event.decision != standing.decision:
+                run = []
+            run.append(event)
+            standing = event
+    return standing, run
 
 
 @dataclass
@@ -172,9 +196,8 @@ class ConsentModel:
         return [e for e in self.events if e.pupil == pupil.key and e.service == service.name]
 
     def standing(self, pupil: Pupil, service: Service) -> Event | None:
-        """The latest event by (effective date, then the order recorded)."""
-        events = self.events_of(pupil, service)
-        return max(events, key=lambda e: (e.on, e.seq)) if events else None
+        """The fold's standing event: a parent's decision outranks any bulk one, whatever their order."""
+        return fold(self.events_of(pupil, service))[0]
 
     def selected(self, pupil: Pupil, service: Service) -> bool:
         return any(e.selected for e in self.events_of(pupil, service))
@@ -259,23 +282,36 @@ class ConsentModel:
         refusal = self._refusal(pupil, service, decision, on, how)
         if refusal:
             return Outcome(pupil.key, service.name, decision, REFUSED, refusal)
-        standing = self.standing(pupil, service)
+        standing, run = fold(self.events_of(pupil, service))
+        bulk = how == BULK or (how == ALL_SERVICES and decision == OPT_IN)
+        selects = decision == OPT_IN and service.scope == "selected"
+        told = service.told_on(on)
         what = RECORDED
-        if standing is not None and standing.decision == decision:
-            # Rule 2: the same decision already stands (for an opt-in, only a current one: an opt-in that
-            # renews a needs-renewal or selects the pupil is a real change).
-            if decision == OPT_OUT or self.status(pupil, service) == OPTED_IN:
-                if same_giver(standing.given_by, giver):
-                    return Outcome(pupil.key, service.name, decision, NOTHING, standing=standing)
-                what = EVIDENCE
-        elif standing is not None:
+        same_standing = (
+            standing is not None
+            and standing.decision == decision
+            and (decision == OPT_OUT or self.status(pupil, service) == OPTED_IN)
+        )
+        # Rule 2: the same decision already stands (for an opt-in, only a current one: an opt-in that
+        # renews a needs-renewal or selects the pupil is a real change). A giver already in its run
+        # records nothing.
+        if same_standing and any(same_giver(e.given_by, giver) for e in run):
+            return Outcome(pupil.key, service.name, decision, NOTHING, standing=standing)
+        # An event identical to one recorded (decision, date, giver, what they were told, selection)
+        # records nothing, in every path.
+        for e in self.events_of(pupil, service):
+            if (e.decision, e.on, e.told, e.selected) == (decision, on, told, selects) and same_giver(
+                e.given_by, giver
+            ):
+                return Outcome(pupil.key, service.name, decision, NOTHING, standing=standing)
+        if same_standing:
+            what = EVIDENCE
+        elif standing is not None and standing.decision != decision:
             # Rule 3: the opposite decision stands. Only one pupil and one service reverses it, and a
             # one-pupil --all-services opt-out (a parent withdrawing from everything).
             reverses = how in (SINGLE, IMPORT_ROW) or (how == ALL_SERVICES and decision == OPT_OUT)
             if not reverses:
                 return Outcome(pupil.key, service.name, decision, BLOCKED, standing=standing)
-        if what == RECORDED and standing is not None and on < standing.on:
-            what = HISTORY  # rule 4: backdated, the later decision still stands
         event = Event(
             seq=self._next(),
             pupil=pupil.key,
@@ -283,12 +319,17 @@ class ConsentModel:
             decision=decision,
             on=on,
             given_by=clean_giver(giver),
-            selected=decision == OPT_IN and service.scope == "selected",
-            told=service.told_on(on),
+            selected=selects,
+            told=told,
+            bulk=bulk,
         )
         status_before = self.status(pupil, service)
         self.events.append(event)
-        lands_as = self.status(pupil, service) if self.standing(pupil, service) == event else None
+        standing_after = self.standing(pupil, service)
+        changed = standing is None or standing_after.seq != standing.seq
+        if what == RECORDED and not changed:
+            what = HISTORY  # rule 4: it leaves the standing decision as it was, which still stands
+        lands_as = self.status(pupil, service) if changed else None
         if what == EVIDENCE:
             # What the rules claim of evidence; if the model ever broke it, the rules would need a look.
             assert self.status(pupil, service) == status_before, "evidence changed a status"

@@ -173,6 +173,17 @@ def consent_optout(
             recorded_by, category, fmt)  # fmt: skip
 
 
+def _current_upn(session, upn: str) -> str:
+    """The pupil's UPN now; a UPN that `pupil change-upn` replaced names the same pupil, and is said so."""
+    from cloudctl.domain.upn_identity import pupil_by_upn
+    from cloudctl.vocab.text import for_terminal
+
+    pupil, former = pupil_by_upn(session, upn)
+    if former is not None:
+        say(for_terminal(former.says(recorded=False) + "."))
+    return pupil.upn
+
+
 @app.command("history")
 def consent_history(
     ctx: typer.Context,
@@ -185,13 +196,14 @@ def consent_history(
     from cloudctl.domain.consent_views import consent_history as history
 
     with database(ctx).read() as session:
+        upn = _current_upn(session, upn)
         rows = history(session, upn, service, category)
     for_service = f" for '{service}'" if service else ""
     render(
         rows,
         fmt,
         columns=HISTORY_COLUMNS,
-        title=f"Consent history of {upn.strip().upper()}",
+        title=f"Consent history of {upn}",
         empty=f"No consent decision is recorded for this pupil{for_service}: no response means not enrolled.",
     )
 
@@ -206,6 +218,7 @@ def consent_status(
     from cloudctl.domain.consent_views import consent_status as status
 
     with database(ctx).read() as session:
+        upn = _current_upn(session, upn)
         rows = status(session, upn)
     render(
         rows,
@@ -217,7 +230,7 @@ def consent_status(
             ("given_by", "Given by"),
             ("service_status", "Service status"),
         ],
-        title=f"Consent status of {upn.strip().upper()}",
+        title=f"Consent status of {upn}",
         empty="The register has no services for pupils or parents.",
     )
 

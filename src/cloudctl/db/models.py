@@ -192,6 +192,9 @@ class ConsentEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     # An opt-in to a selected-pupils-only service selects the pupil for it.
     selected: bool = Field(default=False)
+    # From --class, --year or an opt-in with --all-services: it never overrides a parent's own decision.
+    # NULL on rows from before revision 0006 (all single decisions), so their digests still verify.
+    bulk: bool | None = Field(default=None, nullable=True)
     recorded_at: datetime = Field(default_factory=utcnow)
     # The history chain (cloudctl.db.history_chain): set as the row is inserted.
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))

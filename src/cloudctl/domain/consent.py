@@ -35,16 +35,21 @@ from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modu
     SINGLE,
     STATUSES,
     WRITTEN_ACTIONS,
+    Folded,
+    PairEvent,
     PupilFacts,
     Request,
     Standing,
     decide,
+    fold,
     folded,
+    is_bulk,
     not_consent_based,
 )
-from cloudctl.domain.pupils import get_pupil, list_pupils
+from cloudctl.domain.pupils import list_pupils
 from cloudctl.domain.service_versions import version_in_force
 from cloudctl.domain.services import find_services, get_service
+from cloudctl.domain.upn_identity import ReplacedUpnNote, pupil_by_upn
 from cloudctl.errors import InvalidInput, NotFound, RuleRefused
 from cloudctl.vocab.dates import check_event_date
 from cloudctl.vocab.text import gate_name, gate_prose, gate_text
@@ -271,14 +276,17 @@ def _versions(session: Session) -> dict[int, frozenset[str]]:
 def standings(
     session: Session, *, pupil_ids: Sequence[int] | None = None, service_ids: Sequence[int] | None = None
 ) -> Standings:
-    """The latest event (by effective date, then as recorded) for each (pupil, service) pair.
+    """The standing event (the policy's `fold`) for each (pupil, service) pair.
 
-    A class's events come through the (pupil, service, ...) index; a whole school's
-    from one scan of the table, which is faster than reading it in index order.
+    A single decision always becomes the standing one, so the fold starts from the latest single event
+    (by effective date, then as recorded) and only the bulk events after it can change it: one scan keeps
+    the latest single event per pair, collects the (rare) bulk events per pair, and folds just those.
+    A class's events come through the (pupil, service, ...) index; a whole school's from one scan of the
+    table, which is faster than reading it in index order.
     """
     sql = (
-        "SELECT pupil_id, service_id, decision, effective_on, given_by, selected, service_version_id, id "
-        "FROM consent_event WHERE 1 = 1"
+        "SELECT pupil_id, service_id, decision, effective_on, given_by, selected, service_version_id, id, "
+        "bulk FROM consent_event WHERE 1 = 1"
     )
     params: list[int] = []
     for name, ids in (("pupil_id", pupil_ids), ("service_id", service_ids)):
@@ -286,16 +294,53 @@ def standings(
             sql += f" AND {name} IN ({placeholders(len(ids))})"
             params += ids
     last: dict[tuple[int, int], tuple] = {}
+    bulk: dict[tuple[int, int], list[tuple]] = {}
     selected_pairs: set[tuple[int, int]] = set()
     for row in fetch_rows(session, sql, params):
         key = (row[0], row[1])
-        held = last.get(key)
-        # The latest by effective date, then by id (the order recorded).
-        if held is None or row[3] > held[3] or (row[3] == held[3] and row[7] > held[7]):
-            last[key] = row
+        if row[8]:
+            bulk.setdefault(key, []).append(row)
+        else:
+            held = last.get(key)
+            # The latest single event by effective date, then by id (the order recorded).
+            if held is None or row[3] > held[3] or (row[3] == held[3] and row[7] > held[7]):
+                last[key] = row
         if row[5]:
             selected_pairs.add(key)
+    for key, rows in bulk.items():
+        last[key] = _fold_rows(last.get(key), rows)
     return Standings(last, selected_pairs, _versions(session))
+
+
+def _fold_rows(single: tuple | None, bulk_rows: list[tuple]) -> tuple:
+    """The standing row: the policy's fold of the bulk rows after the latest single row."""
+    by_id = {row[7]: row for row in bulk_rows}
+    start = None
+    if single is not None:
+        by_id[single[7]] = single
+        start = Folded(_pair_event(single), {})
+        bulk_rows = [row for row in bulk_rows if (row[3], row[7]) > (single[3], single[7])]
+    standing = fold([_pair_event(row) for row in bulk_rows], start).standing
+    return by_id[standing.id]
+
+
+def _pair_event(row: tuple, told: frozenset[str] = frozenset()) -> PairEvent:
+    # Effective dates compare as ISO text: SQLite hands back text, PostgreSQL a date.
+    return PairEvent(row[7], row[2], str(row[3]), row[4], bool(row[8]), bool(row[5]), told)
+
+
+def pair_events(session: Session, pupil_id: int, service_id: int) -> list[PairEvent]:
+    """Every event of one pupil and service, with what each parent was told: the facts `decide` folds."""
+    rows = fetch_rows(
+        session,
+        "SELECT pupil_id, service_id, decision, effective_on, given_by, selected, service_version_id, id, "
+        "bulk FROM consent_event WHERE pupil_id = ? AND service_id = ?",
+        [pupil_id, service_id],
+    )
+    if not rows:
+        return []
+    versions = _versions(session)
+    return [_pair_event(row, versions[row[6]]) for row in rows]
 
 
 class Standings:
@@ -345,14 +390,22 @@ class Standings:
 
 
 def apply_decision(
-    session: Session, pupil: Pupil, service: Service, request: ConsentRequest, *, reach: str = SINGLE
+    session: Session,
+    pupil: Pupil,
+    service: Service,
+    request: ConsentRequest,
+    *,
+    reach: str = SINGLE,
+    former_upn: ReplacedUpnNote | None = None,
 ) -> Outcome:
     """Record one (checked) decision for one pupil and service, as the policy decides.
 
-    The facts are gathered here and the verdict is the policy's (`consent_policy.decide`): a refusal
-    raises RuleRefused; anything else comes back as an outcome saying what was recorded, if anything.
+    The facts are gathered here (every event of the pair, for the policy's fold) and the verdict is the
+    policy's (`consent_policy.decide`): a refusal raises RuleRefused; anything else comes back as an
+    outcome saying what was recorded, if anything. former_upn: the pupil was named by a UPN that
+    `pupil change-upn` replaced, which the outcome says.
     """
-    standing = standings(session, pupil_ids=[pupil.id], service_ids=[service.id]).get((pupil.id, service.id))
+    events = pair_events(session, pupil.id, service.id)
     rule = ServiceRule.of(service)
     told = None
     if rule.category == "pupil":
@@ -362,7 +415,7 @@ def apply_decision(
     verdict = decide(
         rule,
         PupilFacts.of(pupil),
-        standing,
+        events,
         Request(request.decision, request.effective_on, request.given_by, reach, told or frozenset()),
     )
     if verdict.kind == REFUSE:
@@ -381,10 +434,14 @@ def apply_decision(
                 recorded_by=request.recorded_by,
                 note=request.note,
                 selected=verdict.selects,
+                bulk=verdict.bulk,
             )
         )
         session.flush()
-    return Outcome(pupil.upn, display_name(pupil), service.name, verdict.action, verdict.message)
+    detail = verdict.message
+    if former_upn is not None:
+        detail = f"{former_upn.says(recorded=verdict.writes)}: {detail}"
+    return Outcome(pupil.upn, display_name(pupil), service.name, verdict.action, detail)
 
 
 def pupils_for(
@@ -392,7 +449,7 @@ def pupils_for(
 ) -> list[Pupil]:
     """The pupils a command names: one by UPN, or those on roll in a class or year group."""
     if upn is not None:
-        return [get_pupil(session, upn)]
+        return [pupil_by_upn(session, upn)[0]]
     pupils = list_pupils(session, class_name=class_name, year=year)
     if not pupils:
         where = f"class {class_name}" if class_name is not None else f"year {year}"
@@ -439,6 +496,8 @@ def record_consent(
     if all_services == (service_name is not None):
         raise InvalidInput("Name the service, or give --all-services (every pupil service).")
     reach = BULK if upn is None else ONE_PUPIL_ALL_SERVICES if all_services else SINGLE
+    # A pupil named by a UPN since replaced is that pupil: a withdrawal is never refused for it.
+    former_upn = pupil_by_upn(session, upn)[1] if upn is not None else None
     if all_services:
         pupils = pupils_for(session, upn=upn, class_name=class_name, year=year)
         services = [service for service in pupil_services(session) if service.status != "retired"]
@@ -454,7 +513,9 @@ def record_consent(
                 selected = _is_selected(session, pupil, service)
                 if not ServiceRule.of(service).eligible(pupil.on_roll, pupil.year_group, selected=selected):
                     continue  # --all-services means the services this pupil is eligible for
-            outcomes.append(apply_decision(session, pupil, service, request, reach=reach))
+            outcomes.append(
+                apply_decision(session, pupil, service, request, reach=reach, former_upn=former_upn)
+            )
     return outcomes
 
 
@@ -588,10 +649,10 @@ def _apply_row(
         note=note,
     ).checked(today)
     place.column = "UPN"
-    pupil = get_pupil(session, gate_name(values.get("upn"), "'UPN' cell"))
+    pupil, former_upn = pupil_by_upn(session, gate_name(values.get("upn"), "'UPN' cell"))
     place.column = "Category"
     category = gate_name(values.get("category"), "'Category' cell", required=False)
     place.column = "Service"
     service = consent_service(session, gate_name(values.get("service"), "'Service' cell"), category)
     place.column = ""
-    return apply_decision(session, pupil, service, request, reach=SINGLE)
+    return apply_decision(session, pupil, service, request, reach=SINGLE, former_upn=former_upn)

@@ -7,16 +7,14 @@ The rules are those of notes/CONSENT_RULES.md (issue 8, item 1).
 
 Facts in
 --------
-`decide(rule, pupil, standing, request) -> Verdict`
+`decide(rule, pupil, history, request) -> Verdict`
 
 - rule: ServiceRule - the service: name, category (pupil/management/other/statutory), status
   (approved/awaiting-assessment/not-approved/retired), scope (years/selected/none), year codes, current
   data categories (case-folded) and the year-groups text for messages.
 - pupil: PupilFacts - upn, on_roll, year_group (an NC code), dob, left_on.
-- standing: Standing or None - the pupil's standing event for the service: the latest by (effective
-  date, then id). decision ("opt-in"/"opt-out"), effective_on (ISO text, YYYY-MM-DD), given_by (None
-  when no giver was recorded), selected (True when ANY selected opt-in exists for the pair, not only the
-  standing one), told (case-folded data categories of the service version the parent was told of).
+- history: the pair's events (PairEvent: id, decision, effective date, giver, bulk, selected, what the
+  parent was told), in any order. (A Standing alone is accepted too, as a history of one single event.)
 - request: Request - decision, effective_on (a date), given_by, reach, and told (the case-folded
   categories of the service version in force on effective_on: what this parent was told).
   reach is SINGLE (one pupil and one service: `consent optin|optout UPN SERVICE`, or one row of
@@ -25,6 +23,16 @@ Facts in
   The request is already checked: its date is 2000..today and an opt-in has a giver
   (`ConsentRequest.checked` refuses otherwise, before any pupil is looked at).
 
+The standing decision: a fold
+-----------------------------
+A parent's decision outranks any bulk operation. An event is *bulk* when it came from `--class`, `--year`
+or an opt-in with `--all-services` (`is_bulk`); everything else (one pupil and one service, a row of
+`consent import`, one pupil's `optout --all-services`) is a single decision. `fold` walks the pair's
+events in (effective date, id) order: a single event always becomes the standing one; a bulk event only
+when nothing stands yet or it has the decision that stands. So a bulk event never overrides an opposite
+decision, whichever was entered first. The *run* of the standing decision is the events since it last
+changed decision; its givers (folded with `fold_name`) are who has already given that decision.
+
 Verdict out
 -----------
 kind, one of:
@@ -32,11 +40,13 @@ kind, one of:
   the opposite kind).
 - EVIDENCE: write one event; the same decision already stood, given by someone else (the second parent).
   The status is unchanged.
-- NOTHING: the same decision by the same giver already stands: write nothing (action "unchanged").
+- NOTHING: the same decision by the same giver already stands, or this very event is already recorded:
+  write nothing (action "unchanged").
 - SKIP: a bulk path leaves this pupil out (action "skipped"); message says why.
 - REFUSE: the command is refused (a single path raises; a service-level refusal raises in every path).
 message: what was (or was not) recorded, for the user. selects: the event to write marks the pupil
-selected. status_before / status_after: the pupil's status before and after the write.
+selected. bulk: the event to write is a bulk one. status_before / status_after: the pupil's status before
+and after the write (after folds the history with the new event in it).
 
 The rules, in the order `decide` applies them
 ---------------------------------------------
@@ -47,23 +57,30 @@ The rules, in the order `decide` applies them
    selected-pupils-only service: SKIP (selection is pupil by pupil).
 3. No standing event: RECORD.
 4. Standing decision == request decision (for an opt-in, only when the status is opted-in; an opt-in
-   that renews a needs-renewal or selects the pupil is a real change and falls to rule 6):
-   same giver (case- and space-insensitive; no giver == no giver): NOTHING; another giver: EVIDENCE.
-5. Standing decision is the opposite: BULK never reverses it (SKIP, naming the date and giver that
-   stand); ONE_PUPIL_ALL_SERVICES reverses standing opt-ins with an opt-out but never an opt-out with an
-   opt-in (SKIP); SINGLE reverses it (RECORD, action "reversed") - unless the request is dated before
-   the standing event, when it is recorded as history and the later decision still stands.
-6. Otherwise RECORD. A decision dated before the standing event says the later one still stands; an
-   opt-in that lands as needs-renewal says so.
+   that renews a needs-renewal or selects the pupil is a real change and falls to rule 7):
+   a giver who already gave it in the current run (`fold_name`; no giver == no giver): NOTHING.
+5. An event identical to one already recorded for the pair (same decision, effective date and giver by
+   `fold_name`, the same data told and the same selection, so a same-day renewal after the data grew,
+   or an opt-in that selects the pupil, is not a repeat):
+   NOTHING, in every path (a re-imported file, a form keyed twice).
+6. Rule 4 otherwise: another giver is EVIDENCE. Standing decision is the opposite: BULK never reverses
+   it (SKIP, naming the date and giver that stand); ONE_PUPIL_ALL_SERVICES reverses standing opt-ins with
+   an opt-out but never an opt-out with an opt-in (SKIP); SINGLE reverses it (RECORD, action "reversed")
+   - unless, folded in, it does not change the standing decision: then it is recorded as history and the
+   decision that stands still stands.
+7. Otherwise RECORD. A decision that does not change the standing one says the later one still stands;
+   an opt-in that lands as needs-renewal says so (and never claims to renew).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
+
+from cloudctl.vocab.text import fold_name
 
 if TYPE_CHECKING:
     from cloudctl.db.models import Pupil, Service
@@ -214,6 +231,59 @@ class Standing(NamedTuple):
     told: frozenset[str]
 
 
+class PairEvent(NamedTuple):
+    """One recorded event of a pupil and service, as the fold reads it."""
+
+    id: int
+    decision: str
+    effective_on: str  # ISO date
+    given_by: str | None
+    # From --class, --year or an opt-in with --all-services (False for rows from before this was kept).
+    bulk: bool
+    selected: bool
+    told: frozenset[str]
+
+
+# The id the event being decided on takes in the fold: after every event recorded.
+NEW_EVENT_ID = 2**63
+
+
+def is_bulk(reach: str, decision: str) -> bool:
+    """Is an event recorded with this reach a bulk one? (--class, --year, or an opt-in with --all-services;
+    one pupil's opt-out of every service is that parent's own decision.)"""
+    return reach == BULK or (reach == ONE_PUPIL_ALL_SERVICES and decision == OPT_IN)
+
+
+class Folded(NamedTuple):
+    """The fold of a pair's events: the standing event, and the run of its decision by giver."""
+
+    standing: PairEvent | None
+    # fold_name(giver) -> that giver's latest event in the run of the standing decision.
+    run: dict[str, PairEvent]
+
+
+def fold(events: Iterable[PairEvent], after: Folded | None = None) -> Folded:
+    """The standing event of a pair: see the module docstring. `after` continues a fold already made."""
+    standing, run = (None, {}) if after is None else (after.standing, dict(after.run))
+    for event in sorted(events, key=lambda e: (e.effective_on, e.id)):
+        if standing is not None and event.bulk and event.decision != standing.decision:
+            continue  # a bulk event never overrides the opposite decision
+        if standing is None or event.decision != standing.decision:
+            run = {}
+        run[fold_name(event.given_by)] = event
+        standing = event
+    return Folded(standing, run)
+
+
+def standing_of(events: Sequence[PairEvent]) -> Standing | None:
+    """The Standing that reports show, from a pair's events."""
+    event = fold(events).standing
+    if event is None:
+        return None
+    selected = any(e.selected for e in events)
+    return Standing(event.decision, event.effective_on, event.given_by, selected, event.told)
+
+
 @dataclass(frozen=True)
 class PupilFacts:
     upn: str
@@ -248,6 +318,8 @@ class Verdict:
     status_after: str
     # The event to write marks the pupil selected for a selected-pupils-only service.
     selects: bool = False
+    # The event to write is a bulk one (`is_bulk`).
+    bulk: bool = False
 
     @property
     def writes(self) -> bool:
@@ -255,24 +327,46 @@ class Verdict:
 
 
 def same_person(first: str | None, second: str | None) -> bool:
-    """Two givers are the same when their names match ignoring case and spacing; no name matches no name."""
-    return " ".join((first or "").casefold().split()) == " ".join((second or "").casefold().split())
+    """Two givers are the same when their names fold alike (`fold_name`); no name matches no name."""
+    return fold_name(first) == fold_name(second)
+
+
+def _history(standing: Standing | Sequence[PairEvent] | None) -> list[PairEvent]:
+    if standing is None:
+        return []
+    if isinstance(standing, Standing):
+        event = PairEvent(1, standing.decision, standing.effective_on, standing.given_by, False,
+                          standing.selected, standing.told)  # fmt: skip
+        return [event]
+    return list(standing)
 
 
 # --- the policy ------------------------------------------------------------------------------------------
 
 
-def decide(rule: ServiceRule, pupil: PupilFacts, standing: Standing | None, request: Request) -> Verdict:
+def decide(
+    rule: ServiceRule,
+    pupil: PupilFacts,
+    history: Standing | Sequence[PairEvent] | None,
+    request: Request,
+) -> Verdict:
     """What recording `request` for this pupil and service does: see the module docstring."""
+    events = _history(history)
     decision, when = request.decision, request.effective_on.isoformat()
+    folded_before = fold(events)
+    standing = standing_of(events)
     before = rule.status_for(pupil.on_roll, pupil.year_group, standing)
     one_pupil = request.reach in (SINGLE, ONE_PUPIL_ALL_SERVICES)
+    bulk = is_bulk(request.reach, decision)
 
     def refuse(reason: str) -> Verdict:
         return Verdict(REFUSE, REFUSED, reason, before, before)
 
     def refuse_or_skip(reason: str) -> Verdict:
         return refuse(reason) if one_pupil else Verdict(SKIP, SKIPPED, reason, before, before)
+
+    def nothing(text: str) -> Verdict:
+        return Verdict(NOTHING, UNCHANGED, f"{text}: nothing recorded", before, before)
 
     # 1. The service.
     refusal = service_refusal(rule, decision)
@@ -291,34 +385,41 @@ def decide(rule: ServiceRule, pupil: PupilFacts, standing: Standing | None, requ
             return Verdict(SKIP, SKIPPED, reason, before, before)
 
     recorded = f"recorded the {decision} of {when}{_by(request.given_by)}"
-    # What the status becomes if the event is written: it stands unless an existing event is dated later.
-    becomes_standing = standing is None or when >= standing.effective_on
+    # What the standing decision and the status become if the event is written: the same fold.
+    new = PairEvent(NEW_EVENT_ID, decision, when, request.given_by, bulk, selects, request.told)
+    standing_after = fold([*events, new]).standing
+    changes = folded_before.standing is None or standing_after.id != folded_before.standing.id
     selected_after = selects or (standing is not None and standing.selected)
-    if becomes_standing:
-        told_after, decision_after = request.told, decision
-    else:
-        told_after, decision_after = standing.told, standing.decision
-    after = rule.status_of(pupil.on_roll, pupil.year_group, decision_after, selected_after, told_after)
+    told_after = standing_after.told
+    after = rule.status_of(
+        pupil.on_roll, pupil.year_group, standing_after.decision, selected_after, told_after
+    )
 
     def record(text: str, action: str = RECORDED, kind: str = RECORD) -> Verdict:
         status = _status_words(rule, before, after, told_after)
-        return Verdict(kind, action, f"{text}: {status}", before, after, selects)
+        return Verdict(kind, action, f"{text}: {status}", before, after, selects, bulk)
 
     # 3. Nothing stands yet.
     if standing is None:
         return record(recorded)
     stands = f"the {standing.decision} of {standing.effective_on}{_by(standing.given_by, 'given by')}"
-    # 4. The same decision already stands.
-    if standing.decision == decision and (decision == OPT_OUT or before == OPTED_IN):
-        if same_person(standing.given_by, request.given_by):
-            already = "opted in" if decision == OPT_IN else "opted out"
-            return Verdict(
-                NOTHING, UNCHANGED,
-                f"already {already}{_by(standing.given_by)} on {standing.effective_on}: nothing recorded",
-                before, before,
-            )  # fmt: skip
+    giver = fold_name(request.given_by)
+    same_standing = standing.decision == decision and (decision == OPT_OUT or before == OPTED_IN)
+    # 4. The same decision stands, and this giver already gave it in its current run.
+    if same_standing and giver in folded_before.run:
+        given = folded_before.run[giver]
+        already = "opted in" if decision == OPT_IN else "opted out"
+        return nothing(f"already {already}{_by(given.given_by)} on {given.effective_on}")
+    # 5. This very event is already recorded (a file imported again, a form keyed twice).
+    for event in events:
+        if (event.decision, event.effective_on, fold_name(event.given_by), event.told, event.selected) == (
+            decision, when, giver, request.told, selects
+        ):  # fmt: skip
+            return nothing(f"this {decision} is already recorded on {when}{_by(event.given_by)}")
+    # 6. The same decision stands, from another giver: evidence.
+    if same_standing:
         return record(f"{recorded} as further evidence; {stands} already stood", AS_EVIDENCE, EVIDENCE)
-    # 5. The opposite decision stands.
+    # The opposite decision stands.
     if standing.decision != decision:
         if request.reach == BULK or (request.reach == ONE_PUPIL_ALL_SERVICES and decision == OPT_IN):
             command = "optin" if decision == OPT_IN else "optout"
@@ -330,12 +431,16 @@ def decide(rule: ServiceRule, pupil: PupilFacts, standing: Standing | None, requ
                 f'cloudctl consent {command} {pupil.upn} "{rule.name}"{by}',
                 before, before,
             )  # fmt: skip
-        if becomes_standing:
+        if changes:
             return record(f"{recorded}; it reverses {stands}", REVERSED)
-    # 6. A decision dated before the one that stands, or a real change (a renewal, a selection).
-    if not becomes_standing:
+    # 7. A decision that leaves the standing one as it was, or a real change (a renewal, a selection).
+    if not changes:
         return record(f"{recorded} as history, dated before {stands}, which still stands")
     if before == NEEDS_RENEWAL:
+        if after == NEEDS_RENEWAL:
+            return record(
+                f"{recorded}; it does not renew {stands}, because this form too predates the change"
+            )
         return record(f"{recorded}; it renews {stands}, which no longer covered what the service receives")
     if selects and before == NOT_ELIGIBLE:
         return record(f"{recorded}; it selects the pupil for '{rule.name}'")

@@ -18,13 +18,15 @@ from cloudctl.domain.consent import (
 )
 from cloudctl.domain.pupils import get_pupil
 from cloudctl.domain.services import categories_of, year_codes_of
+from cloudctl.domain.upn_identity import pupil_by_upn
 
 
 def consent_history(
     session: Session, upn: str, service_name: str | None = None, category: str | None = None
 ) -> list[dict]:
-    """Every event for the pupil, oldest first, with what the parent was told at the time."""
-    pupil = get_pupil(session, upn)
+    """Every event for the pupil (named by their UPN or one it replaced), oldest first, with what the parent
+    was told at the time."""
+    pupil = pupil_by_upn(session, upn)[0]
     query = (
         select(ConsentEvent, Service, ServiceVersion)
         .join(Service, ConsentEvent.service_id == Service.id)
@@ -54,8 +56,9 @@ def consent_history(
 
 
 def consent_status(session: Session, upn: str) -> list[dict]:
-    """The pupil's standing with every service for pupils or parents."""
-    pupil = get_pupil(session, upn)
+    """The pupil's standing (named by their UPN or one it replaced) with every service for pupils or
+    parents."""
+    pupil = pupil_by_upn(session, upn)[0]
     latest = standings(session, pupil_ids=[pupil.id])
     rows = []
     for service in pupil_services(session):

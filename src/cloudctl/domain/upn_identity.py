@@ -193,3 +193,39 @@ def _same_child_message(upn: str, matches: list[str], in_file: Callable[[str], b
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# --- a pupil named by a UPN they had before -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplacedUpnNote:
+    """A command named a pupil by a UPN that `pupil change-upn` replaced: what to tell the user."""
+
+    old_upn: str
+    current_upn: str
+    changed_on: date
+
+    def says(self, *, recorded: bool = True) -> str:
+        done = "recorded for" if recorded else "looked up as"
+        return (
+            f"UPN {self.old_upn} was replaced by {self.current_upn} on {self.changed_on.isoformat()}; "
+            f"{done} {self.current_upn}"
+        )
+
+
+def pupil_by_upn(session: Session, upn: str) -> tuple[Pupil, ReplacedUpnNote | None]:
+    """The pupil with this UPN, or the pupil whose UPN it was before `pupil change-upn` replaced it (with a
+    note saying so): one child, one record, so consent given or withdrawn under the old UPN is theirs, and a
+    withdrawal is never refused for it. NotFound (as `get_pupil`) when it names no pupil at all."""
+    from cloudctl.domain.pupils import clean_upn, find_pupil, get_pupil
+
+    pupil = find_pupil(session, upn)
+    if pupil is not None:
+        return pupil, None
+    key = clean_upn(upn)
+    replaced = replaced_upns(session).get(key) if key else None
+    if replaced is None:
+        return get_pupil(session, upn), None  # raises NotFound / InvalidInput, saying why
+    pupil = session.get(Pupil, replaced.pupil_id)
+    return pupil, ReplacedUpnNote(key, pupil.upn, replaced.changed_on)
