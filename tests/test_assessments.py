@@ -374,3 +374,13 @@ def test_notes_may_have_several_lines(school):
 def test_assessment_dates_are_bounded(school, options, message):
     result = school.fails("assess", "record", "My Maths", *options, "--by", "J", "--outcome", "approved")
     assert message in result.stderr
+
+
+def test_what_an_identical_assessment_did_not_record_is_named_in_good_english(school):
+    record(school, "--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved")
+    again = ("--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved")
+    reference = record(school, *again, "--reference", "DPIA-1")
+    assert "so the reference given now was not recorded;" in reference.stderr
+    both = record(school, *again, "--reference", "DPIA-1", "--notes", "More")
+    assert "so the notes and reference given now were not recorded;" in both.stderr
+    assert _assessments(school) == 1

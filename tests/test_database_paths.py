@@ -581,3 +581,104 @@ def test_another_users_database_serves_reads_and_names_its_owner_for_writes(demo
         assert sorted(p.name for p in folder.iterdir()) == ["school.db"]
     finally:
         shutil.rmtree(folder)
+
+
+# ---- an export never replaces a database; a link to a folder is a folder; URLs and paths as written ------
+
+NEVER_OVER = "cloudctl never writes an export over a database; choose another --out"
+EVERY_OUT_COMMAND = {**OUT_COMMANDS, "register example": ("register", "example")}
+
+
+@pytest.mark.parametrize("command", EVERY_OUT_COMMAND.values(), ids=EVERY_OUT_COMMAND.keys())
+def test_an_export_never_replaces_the_database_even_with_force(here, school, tmp_path, command):
+    before = digest(school)
+    link = tmp_path / "link-to-school.db"
+    link.symlink_to(school)
+    for out in (school, link):
+        refused(
+            here,
+            *("--db", str(school), *command, "--out", str(out), "--force"),
+            says=(f"{out} is a database: {NEVER_OVER}",),
+        )
+    # Another database, not the one in use, is refused just the same.
+    other = foreign_sqlite(tmp_path / "other.db")
+    other_before = digest(other)
+    refused(here, "--db", str(school), *command, "--out", str(other), "--force", says=(NEVER_OVER,))
+    assert (digest(school), digest(other)) == (before, other_before)
+    assert link.is_symlink()
+    here.ok("--db", str(school), "service", "list")  # still a working database
+
+
+@pytest.mark.parametrize("suffix", SIDECARS)
+@pytest.mark.parametrize("exists", [True, False], ids=["existing", "missing"])
+def test_an_export_never_replaces_a_databases_working_file(here, school, tmp_path, suffix, exists):
+    working = Path(f"{school}{suffix}")
+    if exists:
+        working.write_bytes(b"SQLite's own bytes")
+    # register example opens no database, so SQLite does not tidy the working file away meanwhile.
+    refused(
+        here,
+        *("register", "example", "--out", str(working), "--force"),
+        says=(f"{working} is part of the database {school}: {NEVER_OVER}",),
+    )
+    assert working.read_bytes() == b"SQLite's own bytes" if exists else not os.path.lexists(working)
+    # A name that merely ends like one, with no database beside it, is an ordinary file name.
+    here.ok("--db", str(school), "register", "publish", "--out", str(tmp_path / f"notes{suffix}"))
+
+
+def test_backup_force_still_replaces_an_older_backup(here, school, tmp_path):
+    target = tmp_path / "backup.db"
+    here.ok("--db", str(school), "db", "backup", str(target))
+    here.ok("--db", str(school), "provider", "add", "Acme Learning")
+    here.ok("--db", str(school), "db", "backup", str(target), "--force")
+    assert "Acme Learning" in here.ok("--db", str(target), "provider", "list").stdout
+
+
+@pytest.mark.parametrize("command", EVERY_OUT_COMMAND.values(), ids=EVERY_OUT_COMMAND.keys())
+def test_a_link_to_a_folder_is_refused_as_a_folder_even_with_force(here, school, tmp_path, command):
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    refused(here, "--db", str(school), *command, "--out", str(link), "--force", says=(f"{link} is a folder",))
+    assert link.is_symlink() and os.readlink(link) == str(folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_link_to_a_file_is_still_replaced_with_force_and_a_dangling_link_too(here, school, tmp_path):
+    target = tmp_path / "old.txt"
+    target.write_text("old")
+    for link in (tmp_path / "to-file", tmp_path / "dangling"):
+        link.symlink_to(target if link.name == "to-file" else tmp_path / "gone.txt")
+        here.ok("--db", str(school), "register", "publish", "--out", str(link), "--force")
+        assert not link.is_symlink() and link.stat().st_size > 0
+    assert target.read_text() == "old"
+
+
+@pytest.mark.parametrize("how", ["--db", "CLOUDCTL_DB", "CLOUDCTL_DATABASE_URL"])
+def test_a_database_path_ending_in_a_slash_is_refused_as_a_folder(here, tmp_path, monkeypatch, how):
+    written = f"{tmp_path / 'nonexist.db'}/"
+    args: tuple[str, ...] = ()
+    if how == "--db":
+        args = ("--db", written)
+    elif how == "CLOUDCTL_DB":
+        monkeypatch.setenv("CLOUDCTL_DB", written)
+    else:
+        monkeypatch.setenv("CLOUDCTL_DATABASE_URL", f"sqlite:///{written}")
+    refused(here, *args, "init", "--school", "Somewhere", says=("ends in '/' like a folder",))
+    assert not os.path.lexists(tmp_path / "nonexist.db")
+    assert not (tmp_path / "xdg").exists()
+
+
+def test_an_sqlite_url_with_a_query_is_refused_plainly(here, school, monkeypatch):
+    monkeypatch.setenv("CLOUDCTL_DATABASE_URL", f"sqlite:///{school}?mode=ro")
+    with unchanged(school):
+        result = refused(
+            here,
+            *("provider", "add", "Acme Learning"),
+            says=(
+                "cloudctl opens SQLite files itself: drop '?mode=ro'",
+                "a database file without write permission is opened read-only",
+            ),
+        )
+    assert "Warning" not in result.stderr and "SAWarning" not in result.stderr

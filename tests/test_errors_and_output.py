@@ -458,7 +458,9 @@ def test_exit_130_when_interrupted(hunwick_cli, monkeypatch):
     monkeypatch.setattr("cloudctl.reports.data_map.data_map", boom(KeyboardInterrupt()))
     result = hunwick_cli.run("report", "data-map")
     assert result.exit_code == 130
-    assert result.stderr == "Error: Stopped. Nothing more was written.\n"
+    assert result.stderr == (
+        "Error: Stopped. Anything cloudctl had already reported as done is kept; nothing more was written.\n"
+    )
 
 
 # --- what used to end in "unexpected problem" ---------------------------------------------------------

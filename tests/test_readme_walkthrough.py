@@ -1,6 +1,6 @@
-"""The first hour works as printed: the commands of the README (Quick start and "Using it") and of the
-user guide's install and getting-started walk-through run, in order, exactly as written, from a fresh
-clone in which the Quick start has been done.
+"""The first hour works as printed: the commands of the README (Quick start and "Using it") and then those
+of the user guide's install and getting-started walk-through run, in order, exactly as written, in one
+fresh clone in which the Quick start has been done (so the two pages keep to files of their own).
 
 The clone is a new folder holding only what the Quick start makes: `.venv`, with the installed cloudctl
 in `.venv/bin` and an `activate` script, as `python3 -m venv .venv && .venv/bin/pip install .` leaves it
@@ -12,6 +12,7 @@ in a new terminal, and HOME is an empty folder, so a command that would touch th
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -166,30 +167,36 @@ def run_in_one_shell(steps: list[Step], clone: Path, env: dict[str, str], logs: 
     return ran
 
 
-@pytest.mark.parametrize("name", WALKTHROUGHS)
-def test_the_walkthrough_runs_as_printed(name, clone, tmp_path):
-    steps = walkthrough(*WALKTHROUGHS[name])
-    assert len(steps) >= 8
+def test_the_walkthroughs_run_as_printed_one_after_the_other_in_one_folder(clone, tmp_path):
+    # A reader follows the README's "Using it", then the user guide, in the same folder: the guide must not
+    # trip over the files and the database the README left there.
     env = shell_env(tmp_path)
-    ran = run_in_one_shell(steps, clone, env, tmp_path / "logs")
-    for result in ran:
-        if result.status is not None:
-            assert result.status == result.step.expected, (
-                f"{WALKTHROUGHS[name][0]}: `{result.step.command.strip()}` exited {result.status}, "
-                f"not {result.step.expected}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-            )
-    # The walk-through keeps to its own files: the default database (the reader's real register) is
+    for number, (page, start, end) in enumerate(WALKTHROUGHS.values()):  # the README first
+        steps = walkthrough(page, start, end)
+        assert len(steps) >= 8
+        ran = run_in_one_shell(steps, clone, env, tmp_path / f"logs-{number}")
+        for result in ran:
+            if result.status is not None:
+                assert result.status == result.step.expected, (
+                    f"{page}: `{result.step.command.strip()}` exited {result.status}, "
+                    f"not {result.step.expected}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+                )
+        # The demo prints what the page says it prints.
+        (demo,) = [result for result in ran if re.search(r"cloudctl demo\b", result.step.command)]
+        text = (ROOT / page).read_text(encoding="utf-8")
+        (described,) = re.findall(r"^```text\n(Imported the Hunwick.*?)^```", text, re.DOTALL | re.MULTILINE)
+        assert temporary_path(demo.stderr).splitlines() == temporary_path(described).splitlines()
+        for title in (
+            "Risk assessments overdue or due by",
+            "Data map",
+            "Consent by pupil and service",
+            "Totals",
+        ):
+            assert title in demo.stdout
+    # The walk-throughs keep to their own files: the default database (the reader's real register) is
     # never made, and nothing is written outside the clone and the demo's temporary folder.
     assert not [path for path in Path(env["HOME"]).rglob("*") if path.is_file()]
-    assert "hunwick.db" in {path.name for path in clone.iterdir()}
-
-    # The demo prints what the page says it prints.
-    (demo,) = [result for result in ran if re.search(r"cloudctl demo\b", result.step.command)]
-    text = (ROOT / WALKTHROUGHS[name][0]).read_text(encoding="utf-8")
-    (described,) = re.findall(r"^```text\n(Imported the Hunwick.*?)^```", text, re.DOTALL | re.MULTILINE)
-    assert temporary_path(demo.stderr).splitlines() == temporary_path(described).splitlines()
-    for title in ("Risk assessments overdue or due by", "Data map", "Consent by pupil and service", "Totals"):
-        assert title in demo.stdout
+    assert set(DATABASES.values()) <= {path.name for path in clone.iterdir()}
 
 
 def temporary_path(text: str) -> str:
@@ -206,16 +213,38 @@ def test_the_readme_keeps_its_quick_start_word_for_word():
     )
 
 
+# Each page's own database: a reader may follow both in one folder.
+DATABASES = {"README": "hunwick.db", "user guide": "walkthrough.db"}
+
+
 def test_the_walkthroughs_use_a_database_of_their_own():
     checked = 0
-    for page, start, end in WALKTHROUGHS.values():
+    for name, (page, start, end) in WALKTHROUGHS.items():
         for step in walkthrough(page, start, end):
             for words in step.cloudctl_commands():
                 if words[1] in ("demo", "--version") or words[1:3] == ["register", "example"]:
                     continue  # these never open the reader's database
-                assert words[1:3] == ["--db", "hunwick.db"], f"{page}: {' '.join(words)}"
+                assert words[1:3] == ["--db", DATABASES[name]], f"{page}: {' '.join(words)}"
                 checked += 1
     assert checked > 20
+
+
+def written_files(page: str, start: str, end: str) -> set[str]:
+    """The files a walk-through's commands write: --db, --out and > targets."""
+    written = set()
+    for step in walkthrough(page, start, end):
+        words = step.words()
+        written |= {
+            after for before, after in itertools.pairwise(words) if before in ("--db", "--out", "-o", ">")
+        }
+    return written
+
+
+def test_the_walkthroughs_write_no_file_of_each_others():
+    readme, guide = (written_files(*where) for where in WALKTHROUGHS.values())
+    assert {"hunwick.db", "hunwick-register.txt", "register.html"} <= readme
+    assert {"walkthrough.db", "walkthrough-register.txt"} <= guide
+    assert readme & guide == set()
 
 
 def test_the_walkthrough_is_read_as_printed():

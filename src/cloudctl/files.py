@@ -46,6 +46,16 @@ def check_output_path(path: Path, *, force: bool, what: str = "output") -> None:
         raise InvalidInput(
             f"{path} cannot be written: part of its folder path is a file, not a folder."
         ) from None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        # A link is judged by what it leads to: --force replaces a link to a file, never one to a folder.
+        try:
+            found = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # a dangling link: replacing it loses nothing
+        except OSError:
+            raise InvalidInput(
+                f"{path} is a link cloudctl cannot follow: give the {what} the name of a file to write."
+            ) from None
     if found is not None:
         if stat.S_ISDIR(found.st_mode):
             raise InvalidInput(
@@ -86,6 +96,7 @@ def write_private_text(path: Path, text: str, *, force: bool = False, what: str 
     changed and a failed write never leaves half a file where a good one was.
     """
     check_output_path(path, force=force, what=what)
+    refuse_a_database(path)
     data = text.encode("utf-8")
     try:
         if os.path.lexists(path):
@@ -102,6 +113,33 @@ def write_private_text(path: Path, text: str, *, force: bool = False, what: str 
             f"cloudctl may not write {path}: check the permissions of the folder {path.parent}, or "
             "choose another folder."
         ) from None
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_WORKING_FILES = ("-wal", "-shm", "-journal")
+NEVER_OVER_A_DATABASE = "cloudctl never writes an export over a database; choose another --out."
+
+
+def refuse_a_database(path: Path) -> None:
+    """Refuse, even with --force, to write an export over an SQLite database (through a link too) or
+    over one of the working files SQLite keeps beside one (-wal, -shm, -journal): replacing either
+    destroys the school's records."""
+    if is_sqlite_database(path):
+        raise InvalidInput(f"{path} is a database: {NEVER_OVER_A_DATABASE}")
+    for suffix in SQLITE_WORKING_FILES:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            database = path.with_name(path.name.removesuffix(suffix))
+            if is_sqlite_database(database):
+                raise InvalidInput(f"{path} is part of the database {database}: {NEVER_OVER_A_DATABASE}")
+
+
+def is_sqlite_database(path: Path) -> bool:
+    """True if `path` is (or links to) a file starting with SQLite's header; False if it cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def write_new_file(path: Path, data: bytes) -> None:

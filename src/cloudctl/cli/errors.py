@@ -85,7 +85,10 @@ def message_for(error: BaseException, db_option: str | None = None) -> tuple[str
             )
         return describe_connection_error(resolve_location(db_option), error), EXIT_USER_ERROR
     if isinstance(error, KeyboardInterrupt):
-        return "Stopped. Nothing more was written.", EXIT_INTERRUPTED
+        return (
+            "Stopped. Anything cloudctl had already reported as done is kept; nothing more was written.",
+            EXIT_INTERRUPTED,
+        )
     if isinstance(error, OverflowError):
         # Date arithmetic past the year 9999, or a number too big to store: the input, not a bug.
         return (

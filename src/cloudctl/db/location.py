@@ -51,7 +51,7 @@ def resolve_location(db_option: str | None = None) -> DatabaseLocation:
                 "--db was given an empty path. Give the database file's path (e.g. --db school.db), or "
                 f"leave --db out to use the default database, {default_path()}."
             )
-        return sqlite_location(Path(db_option))
+        return sqlite_location(file_path(db_option, "--db"))
     url = os.environ.get("CLOUDCTL_DATABASE_URL")
     if url is not None:
         if not url.strip():
@@ -61,8 +61,21 @@ def resolve_location(db_option: str | None = None) -> DatabaseLocation:
     if env_path is not None:
         if not env_path.strip():
             raise InvalidInput(empty_variable("CLOUDCTL_DB", "the database file's path"))
-        return sqlite_location(Path(env_path.strip()))
+        return sqlite_location(file_path(env_path.strip(), "CLOUDCTL_DB"))
     return sqlite_location(default_path())
+
+
+def file_path(text: str, given_as: str) -> Path:
+    """The database file's path, refusing one written as a folder (ending in a slash): Path() would
+    quietly drop the slash and create a file where the user named a folder."""
+    separators = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    if text.endswith(separators):
+        raise InvalidInput(
+            f"{given_as} was given {text}, which ends in '{text[-1]}' like a folder. Give the database "
+            f"file's path without it (e.g. {text.rstrip(''.join(separators)) or 'cloudctl.db'}), or a "
+            "file name inside the folder."
+        )
+    return Path(text)
 
 
 def empty_variable(name: str, what: str) -> str:
@@ -75,19 +88,25 @@ def empty_variable(name: str, what: str) -> str:
 def location_from_url(url: str) -> DatabaseLocation:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
+        path, question, query = path.partition("?")
+        if question:
+            raise InvalidInput(
+                f"cloudctl opens SQLite files itself: drop '?{query}' from the database URL; a database "
+                "file without write permission is opened read-only."
+            )
         if not path.strip():
             raise InvalidInput(
                 "The SQLite URL names no file: write it as sqlite:///path/to/cloudctl.db "
                 "(four slashes before an absolute path: sqlite:////home/office/cloudctl.db)."
             )
-        return sqlite_location(Path(path))
+        return sqlite_location(file_path(path, "The database URL"))
     return DatabaseLocation(url=with_postgres_driver(url), path=None)
 
 
 def location_from_url_or_path(text: str) -> DatabaseLocation:
     """A database URL, or a plain path to an SQLite file (as `db copy --to` takes)."""
     text = text.strip()
-    return location_from_url(text) if "://" in text else sqlite_location(Path(text))
+    return location_from_url(text) if "://" in text else sqlite_location(file_path(text, "The path"))
 
 
 def with_postgres_driver(url: str) -> str:

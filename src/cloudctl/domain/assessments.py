@@ -95,9 +95,11 @@ def record_assessment(
         ]
         message = f"Nothing recorded: {what} is already recorded"
         if differing:
+            # "the notes ... were", "the reference ... was", "the reference and next review ... were"
+            verb = "was" if differing in (["reference"], ["next review"]) else "were"
             message += (
                 f". Assessments are history and are never changed, so the {' and '.join(differing)} given "
-                "now were not recorded; a new assessment needs its own date, outcome or assessor"
+                f"now {verb} not recorded; a new assessment needs its own date, outcome or assessor"
             )
         return AssessmentRecorded(service, identical, False, message + ".")
     status_before = service.status
