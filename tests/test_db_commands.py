@@ -158,6 +158,54 @@ def test_status_shows_an_older_schema_without_upgrading_it(tmp_path, monkeypatch
     assert cli.json("db", "status")["schema_revision"] == "0002"
 
 
+def damage(url: str) -> None:
+    """What a failing disk does: 80 bytes of a page overwritten (an index page's cells, past its header)."""
+    import sqlite3
+
+    path = make_url(url).database
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = connection.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'ix_consent_event_pupil_service'"
+    ).fetchone()[0]
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    connection.close()
+    with open(path, "r+b") as file:
+        file.seek((page - 1) * page_size + 8)
+        file.write(b"\xa5" * 80)
+
+
+def test_status_of_a_damaged_file_shows_it_then_exits_1(hunwick_cli):
+    if not hunwick_cli.url.startswith("sqlite"):
+        pytest.skip("a file to damage")
+    fill(hunwick_cli)
+    damage(hunwick_cli.url)
+    result = hunwick_cli.run("db", "status")
+    assert result.exit_code == 1, result.stderr
+    assert "integrity" in result.stdout and "consent_event" in result.stdout, "the status is still shown"
+    assert "The database file is damaged" in result.stderr and "Restore the latest backup" in result.stderr
+    assert "cp" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_status_of_a_history_that_does_not_verify_exits_1(hunwick_cli):
+    from cloudctl.db.append_only import drop_all_guard_statements
+
+    fill(hunwick_cli)
+
+    engine = create_engine(hunwick_cli.url)
+    dialect = make_url(hunwick_cli.url).get_backend_name()
+    try:
+        with engine.begin() as connection:
+            for statement in drop_all_guard_statements(dialect, "upn_change"):
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+    result = hunwick_cli.run("db", "status", "--format", "json")
+    assert result.exit_code == 1
+    assert "The history does not verify: The guard upn_change_no_" in result.stderr
+    assert "cloudctl db verify" in result.stderr and "Traceback" not in result.stderr
+
+
 # --- backup ---------------------------------------------------------------------------------------
 
 
@@ -173,6 +221,20 @@ def test_backup_copies_the_live_database_for_its_owner_alone(hunwick_cli, tmp_pa
     hunwick_cli.ok("db", "backup", str(target))
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert snapshot(sqlite_url(target)) == hunwick_cli.snapshot()
+
+
+def test_backup_of_a_damaged_file_says_restore_and_cp_not_accept_broken_history(hunwick_cli, tmp_path):
+    if not hunwick_cli.url.startswith("sqlite"):
+        pytest.skip("a file to damage")
+    fill(hunwick_cli)
+    damage(hunwick_cli.url)
+    backup = tmp_path / "backup.db"
+    for extra in ([], ["--accept-broken-history"]):
+        message = hunwick_cli.fails("db", "backup", str(backup), *extra).stderr
+        assert "The database file is damaged" in message and "no backup" in message
+        assert "Restore the latest backup" in message and "plain file copy" in message and "cp " in message
+        assert "add --accept-broken-history" not in message
+        assert not backup.exists()
 
 
 def test_backup_refuses_to_overwrite_unless_forced(sqlite_cli, tmp_path):

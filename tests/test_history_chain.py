@@ -166,6 +166,16 @@ def verified(cli: Cli, *options: str) -> dict:
     return record
 
 
+def broken_status(cli: Cli) -> dict:
+    """`db status` of a database that does not verify: shown in full, then exit 1, saying why."""
+    import json
+
+    result = cli.run("db", "status", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.strip()
+    return json.loads(result.stdout)
+
+
 def heads(record: dict) -> dict[str, str]:
     return {chain["table"]: chain["head"] for chain in record["chains"]}
 
@@ -299,7 +309,7 @@ def test_the_issue_repro_a_dropped_guard_and_an_update(school, tmp_path):
     assert "The guard consent_event_no_update is missing" in result.stderr
     assert "BROKEN" in result.stdout and "Traceback" not in result.stderr
 
-    status = school.json("db", "status")
+    status = broken_status(school)
     assert status["history"].startswith("NOT verified: consent_event row 4")
 
     backup = tmp_path / "backup.db"
@@ -329,6 +339,7 @@ def test_a_changed_row_is_named_on_either_engine(school):
     result = verify(school)
     assert result.exit_code == 1
     assert f"consent_event row {event}: its contents were changed" in result.stderr
+    assert "does not follow" not in result.stderr, "in its place in the chain: only its contents changed"
     assert "The guard" not in result.stderr, "the guard was put back: only the row is wrong"
 
 
@@ -361,6 +372,64 @@ def test_a_forged_row_at_the_end_is_caught(school):
     result = verify(school)
     assert result.exit_code == 1
     assert f"consent_event row {sealed['id']}: it does not follow the row before it" in result.stderr
+
+
+def test_a_row_inserted_with_made_up_seals_is_called_inserted_not_changed(school):
+    """A forged row whose digest and link are both made up was put in the chain, not changed in it."""
+    forged = {
+        "pupil_id": 1,
+        "service_id": 1,
+        "service_version_id": 1,
+        "decision": "opt-in",
+        "effective_on": "2026-11-20",
+        "method": "form",
+        "recorded_by": "office",
+        "selected": False,
+        "recorded_at": datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+        "content_digest": "1" * 64,
+        "chain_hash": "0" * 64,
+    }
+    forged["id"] = last_id(school.url, "consent_event") + 1
+    with raw(school.url) as connection:
+        values = ", ".join(f":{name}" for name in forged)
+        connection.execute(text(f"INSERT INTO consent_event ({', '.join(forged)}) VALUES ({values})"), forged)
+    result = verify(school)
+    assert result.exit_code == 1
+    named = f"consent_event row {forged['id']}: it does not follow the row before it in the chain"
+    assert named in result.stderr and "inserted, removed or renumbered" in result.stderr
+    assert "do not match the digest stored with it either" in result.stderr
+    assert "contents were changed after it was recorded" not in result.stderr
+
+
+def test_a_renumbered_row_is_called_out_of_place(school):
+    event = last_id(school.url, "consent_event")
+    with raw(school.url) as connection, guards_off(connection, "consent_event"):
+        connection.execute(text("UPDATE consent_event SET id = id + 100 WHERE id = :id"), {"id": event})
+    result = verify(school)
+    assert result.exit_code == 1
+    assert f"consent_event row {event + 100}: it does not follow the row before it" in result.stderr
+    assert "contents were changed" not in result.stderr
+
+
+def test_the_head_of_an_empty_table_is_the_start_of_its_chain(cli):
+    """A head minuted while a table had no rows (its genesis value) is position 0, not a tamper alarm."""
+    cli.ok("init", "--school", "Hunwick Primary School")
+    minuted = heads(verified(cli))
+    assert minuted["upn_change"] == genesis("upn_change")
+    given = f"upn_change={minuted['upn_change']}"
+    record = verified(cli, "--head", given)
+    (found,) = next(c for c in record["chains"] if c["table"] == "upn_change")["recorded_heads"]
+    assert found == {"head": minuted["upn_change"], "found_at_row": 0, "rows_since": 0}
+
+    (upn,) = add_pupils(cli.url, [{"year_group": "3"}])
+    cli.ok("pupil", "change-upn", upn, "H801200001001")
+    cli.ok("pupil", "change-upn", "H801200001001", upn)
+    result = cli.ok("db", "verify", "--head", given)
+    assert (
+        "upn_change: the recorded head is the start of the chain (0 rows then); 2 row(s) recorded since"
+        in (result.stderr)
+    )
+    assert "BROKEN" not in result.stdout
 
 
 def test_a_recomputed_chain_is_caught_only_by_the_recorded_head(school):
@@ -418,7 +487,7 @@ def test_a_disabled_guard_is_caught_on_postgresql(school):
     result = verify(school)
     assert result.exit_code == 1
     assert "The guard consent_event_no_update on consent_event is disabled" in result.stderr
-    assert school.json("db", "status")["history"].startswith("NOT verified")
+    assert broken_status(school)["history"].startswith("NOT verified")
 
 
 def test_a_guard_replaced_by_one_that_lets_everything_through_is_caught(school):
@@ -459,7 +528,7 @@ def test_a_damaged_sqlite_file_fails_the_integrity_check(school):
     assert result.exit_code == 1
     assert "The database file is damaged (SQLite's integrity_check" in result.stderr
     assert "Traceback" not in result.stderr
-    assert school.json("db", "status")["integrity"] != "ok"
+    assert broken_status(school)["integrity"] != "ok"
 
 
 # --- copies verify on their own engine -------------------------------------------------------------------

@@ -26,9 +26,11 @@ def db_status(ctx: typer.Context, fmt: FormatOption = OutputFormat.table):
     """Show which database cloudctl uses, its schema revision, whether its history verifies, and its rows.
 
     Also runs the database's quick integrity check. `db verify` checks everything, in full.
+    Exits 1, after showing the status, if the integrity check fails or the history does not verify.
     """
-    from cloudctl.db.admin import database_status
+    from cloudctl.db.admin import database_status, status_problem
     from cloudctl.db.location import resolve_location
+    from cloudctl.db.verify import HistoryBroken
     from cloudctl.errors import NotFound
 
     location = resolve_location(ctx.find_root().params.get("db"))
@@ -38,6 +40,13 @@ def db_status(ctx: typer.Context, fmt: FormatOption = OutputFormat.table):
         )
     # Not migrated: status shows the database as it is, even one a newer cloudctl wrote.
     status = database_status(database(ctx, migrate=False))
+    _show_status(status, fmt)
+    problem = status_problem(status)
+    if problem is not None:
+        raise HistoryBroken(problem)
+
+
+def _show_status(status: dict, fmt: OutputFormat) -> None:
     tables = status["tables"]
     if fmt == OutputFormat.csv:
         rows = [
@@ -54,7 +63,8 @@ def db_status(ctx: typer.Context, fmt: FormatOption = OutputFormat.table):
     if fmt == OutputFormat.json:
         render_record(status, fmt)
         return
-    render_record({key: value for key, value in status.items() if key != "tables"}, fmt, title="Database")
+    shown = {key: value for key, value in status.items() if key not in ("tables", "problems", "damaged")}
+    render_record(shown, fmt, title="Database")
     render(
         tables,
         fmt,
@@ -184,8 +194,15 @@ def db_verify(
             typer.echo("\n".join(lines))
     for chain in result.chains:
         for recorded, row in chain.recorded.items():
-            if row is not None:
-                since = chain.rows_after.get(recorded, 0)
+            if row is None:
+                continue
+            since = chain.rows_after.get(recorded, 0)
+            if row == 0:  # the head of the table when it was empty
+                say(
+                    f"{chain.table}: the recorded head is the start of the chain (0 rows then); "
+                    f"{since:,} row(s) recorded since."
+                )
+            else:
                 say(
                     f"{chain.table}: the recorded head is in the chain, at row {row}; "
                     f"{since:,} row(s) recorded since."

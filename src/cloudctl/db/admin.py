@@ -89,7 +89,9 @@ def database_status(db: Database) -> dict:
                 if revision is not None
                 else "not checked: the database is not set up yet"
             )
-        integrity = _quick_integrity(connection) if verification is None else verification.integrity
+        if verification is None:
+            verification = check_integrity(connection, quick=True)
+        integrity = verification.integrity
         counts = [
             {"table": table.name, "rows": count_rows(connection, table)} for table in data_tables(connection)
         ]
@@ -105,12 +107,44 @@ def database_status(db: Database) -> dict:
         "history": history,
         "integrity": integrity,
         "total_rows": sum(row["rows"] for row in counts),
+        # Everything wrong (the integrity check's finding first): empty for a sound database.
+        "problems": verification.problems,
+        "damaged": verification.integrity_problem is not None,
         "tables": counts,
     }
 
 
-def _quick_integrity(connection: Connection) -> str:
-    return check_integrity(connection, quick=True).integrity
+def status_problem(status: dict) -> str | None:
+    """Why `db status` exits 1 (after showing the status): a damaged file or a history that does not
+    verify. None when neither."""
+    if not status["problems"]:
+        return None
+    if status["damaged"]:
+        return (
+            f"The database file is damaged (integrity: {status['integrity']}). Restore the latest backup "
+            "that verifies (cloudctl --db BACKUP db verify); to keep this file as evidence first, copy it "
+            "as it is with a plain file copy (cp). See docs/history.md."
+        )
+    return (
+        f"The history does not verify: {status['problems'][0]} Run cloudctl db verify for every problem "
+        "and what to do (docs/history.md)."
+    )
+
+
+def damaged_refusal(verification: Verification, location: DatabaseLocation, what: str) -> str:
+    """Why no backup or copy is made of a damaged database, and what to do instead."""
+    if location.path is not None:
+        keep = (
+            "To keep it as evidence, copy the file as it is with a plain file copy, e.g. "
+            f"cp {location.path} {location.path.name}.damaged (while nobody is using cloudctl)."
+        )
+    else:
+        keep = "Ask the server's administrator to keep the damaged database as evidence."
+    return (
+        f"{verification.integrity_problem}\nSo no {what} of {location.describe()} was made: a {what} of a "
+        f"damaged database may silently lose records, and --accept-broken-history does not help. Restore "
+        f"the latest backup that verifies (cloudctl --db BACKUP db verify). {keep}"
+    )
 
 
 def history_before_keeping(
@@ -118,6 +152,9 @@ def history_before_keeping(
 ) -> Verification:
     """Verify the history before a backup or copy (`what`) carries it on: refuse it broken unless accepted."""
     verification = verify_history(connection, integrity="quick")
+    if verification.integrity_problem is not None:
+        # Damage is not a question of trust that --accept-broken-history can answer: restore instead.
+        raise HistoryBroken(damaged_refusal(verification, location, what))
     if not verification.ok and not accept_broken:
         raise HistoryBroken(
             f"{verification.failure()}\nSo no {what} of {location.describe()} was made: it would carry the "

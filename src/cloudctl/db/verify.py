@@ -87,7 +87,8 @@ class Chain:
     head: str = ""
     broken_rows: int = 0
     first_problem: str | None = None
-    # Each recorded head given, and the id of the row it was found at (None: not in the chain).
+    # Each recorded head given, and the id of the row it was found at (None: not in the chain; 0: the
+    # head of the table when it had no rows).
     recorded: dict[str, int | None] = field(default_factory=dict)
     rows_after: dict[str, int] = field(default_factory=dict)
 
@@ -216,8 +217,12 @@ def _verify_chain(connection: Connection, table: str, recorded: Sequence[str]) -
     listed = ", ".join([*(name for name, _ in content), "id", DIGEST_COLUMN, CHAIN_COLUMN])
     sql = f"SELECT {listed} FROM {table} ORDER BY id"
     at = len(content)
-    wanted = {head: None for head in recorded}
+    wanted: dict[str, int | None] = {head: None for head in recorded}
     found_at: dict[str, int] = {}
+    if chain.head in wanted:
+        # The head of a table that had no rows then (its genesis value): position 0, every row since.
+        wanted[chain.head] = 0
+        found_at[chain.head] = 0
     stored_previous = recomputed = chain.head
     diverged = False
     count = 0
@@ -232,13 +237,20 @@ def _verify_chain(connection: Connection, table: str, recorded: Sequence[str]) -
                     f"{stored_previous}:{row_id}:{stored_digest}".encode()
                 ).hexdigest()  # link()
                 if expected != stored_chain:
+                    # The link is the row's place in the chain: a row inserted, removed or renumbered.
                     diverged = True
-                    if content_ok:
-                        problem = (
-                            f"{table} row {row_id}: it does not follow the row before it in the chain (a row "
-                            "before it was removed or changed, or this row was written outside cloudctl)."
+                    problem = (
+                        f"{table} row {row_id}: it does not follow the row before it in the chain (a row was "
+                        "inserted, removed or renumbered here: this row, or the one before it, was written "
+                        "or deleted outside cloudctl)."
+                    )
+                    if not content_ok:
+                        problem += (
+                            " Its contents do not match the digest stored with it either, so cloudctl did "
+                            "not seal it."
                         )
-                if not content_ok:
+                elif not content_ok:
+                    # In its place in the chain, but changed since it was sealed.
                     problem = (
                         f"{table} row {row_id}: its contents were changed after it was recorded "
                         "(they no longer match the digest sealed with them)."
