@@ -740,3 +740,26 @@ def test_the_policy_folds_a_bulk_event_after_an_opposite_single_one():
     single_out = policy.PairEvent(2, "opt-out", "2026-10-01", "Dad", False, False, CURRENT)
     assert policy.standing_of([bulk_in, single_out]).decision == "opt-out"
     assert policy.standing_of([bulk_in]).decision == "opt-in"
+
+
+def test_the_reports_fold_of_raw_rows_is_the_policys_fold():
+    """standings() folds only the bulk rows after each pair's latest single row, on raw rows: it must
+    agree with consent_policy.fold over every event."""
+    import random
+
+    from cloudctl.domain import consent
+
+    policy = _policy()
+    rng = random.Random(8)
+    for _ in range(2000):
+        rows = [
+            # (pupil, service, decision, date, giver, selected, version, id, bulk)
+            (1, 1, rng.choice(("opt-in", "opt-out")), f"2026-10-0{rng.randrange(1, 5)}", "X", False, 1, index,
+             rng.random() < 0.5)
+            for index in range(1, rng.randrange(2, 9))
+        ]  # fmt: skip
+        singles = [row for row in rows if not row[8]]
+        latest = max(singles, key=lambda row: (row[3], row[7]), default=None)
+        folded = consent._fold_rows(latest, [row for row in rows if row[8]])
+        expected = policy.fold([consent._pair_event(row) for row in rows]).standing
+        assert folded[7] == expected.id, rows

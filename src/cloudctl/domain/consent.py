@@ -35,13 +35,11 @@ from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modu
     SINGLE,
     STATUSES,
     WRITTEN_ACTIONS,
-    Folded,
     PairEvent,
     PupilFacts,
     Request,
     Standing,
     decide,
-    fold,
     folded,
     is_bulk,
     not_consent_based,
@@ -313,15 +311,20 @@ def standings(
 
 
 def _fold_rows(single: tuple | None, bulk_rows: list[tuple]) -> tuple:
-    """The standing row: the policy's fold of the bulk rows after the latest single row."""
-    by_id = {row[7]: row for row in bulk_rows}
-    start = None
-    if single is not None:
-        by_id[single[7]] = single
-        start = Folded(_pair_event(single), {})
-        bulk_rows = [row for row in bulk_rows if (row[3], row[7]) > (single[3], single[7])]
-    standing = fold([_pair_event(row) for row in bulk_rows], start).standing
-    return by_id[standing.id]
+    """The standing row: the policy's `fold` (a bulk event stands only when nothing does or it agrees),
+    of the bulk rows after the latest single row, on the raw rows (a report may fold many: no objects,
+    no run of givers). The property test holds the report to the reference model's fold."""
+    standing = single
+    for row in sorted(bulk_rows, key=_date_then_id):
+        if single is not None and (row[3], row[7]) < (single[3], single[7]):
+            continue  # before the latest single decision, which outranks it
+        if standing is None or row[2] == standing[2]:
+            standing = row
+    return standing
+
+
+def _date_then_id(row: tuple) -> tuple:
+    return row[3], row[7]
 
 
 def _pair_event(row: tuple, told: frozenset[str] = frozenset()) -> PairEvent:

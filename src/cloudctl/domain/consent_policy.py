@@ -262,9 +262,10 @@ class Folded(NamedTuple):
     run: dict[str, PairEvent]
 
 
-def fold(events: Iterable[PairEvent], after: Folded | None = None) -> Folded:
-    """The standing event of a pair: see the module docstring. `after` continues a fold already made."""
-    standing, run = (None, {}) if after is None else (after.standing, dict(after.run))
+def fold(events: Iterable[PairEvent]) -> Folded:
+    """The standing event of a pair, and the run of its decision: see the module docstring."""
+    standing: PairEvent | None = None
+    run: dict[str, PairEvent] = {}
     for event in sorted(events, key=lambda e: (e.effective_on, e.id)):
         if standing is not None and event.bulk and event.decision != standing.decision:
             continue  # a bulk event never overrides the opposite decision
