@@ -136,6 +136,7 @@ def check_within(days: int) -> int:
     """How many days ahead a report looks: 0 to about ten years."""
     if not 0 <= days <= MOST_DAYS_WITHIN:
         raise InvalidInput(
-            f"--within {days} is out of range: give a number of days from 0 to {MOST_DAYS_WITHIN} (ten years)."
+            f"--within {days} is out of range: give a number of days from 0 to {MOST_DAYS_WITHIN} "
+            "(ten years)."
         )
     return days
