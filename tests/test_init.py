@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import HUNWICK
@@ -120,3 +121,11 @@ def test_init_refuses_a_review_interval_that_is_not_a_number(cli):
     result = cli.run("init", "--review-months", "twelve")
     assert result.exit_code == 2  # a usage error, reported by Typer
     assert "--review-months" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--school", "--years"])
+def test_init_refuses_control_characters_and_names_the_option(cli, option):
+    cli.ok("init", "--school", "Hunwick Primary School", "--years", "R,1-6")
+    result = cli.fails("init", option, "Hun\x1b[2Jwick")
+    assert option in result.stderr
+    assert "\x1b" not in result.stderr

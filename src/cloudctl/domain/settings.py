@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from cloudctl.db.models import SchoolSettings
 from cloudctl.errors import InvalidInput
+from cloudctl.vocab.text import gate_name
 from cloudctl.vocab.year_groups import format_year_codes, parse_year_list
 
 DEFAULT_YEARS = ("R", "1", "2", "3", "4", "5", "6")
@@ -44,11 +45,12 @@ def init_school(
 
     settings = get_settings(session)
     if school_name is not None:
-        if not school_name.strip():
-            raise InvalidInput('The school\'s name cannot be blank: give it with --school "Name of school".')
-        settings.school_name = school_name.strip()
+        settings.school_name = gate_name(
+            school_name, "school's name (--school)", hint='Give it with --school "Name of school".'
+        )
     years_changed = False
     if years is not None:
+        years = gate_name(years, "year groups (--years)", hint='Give them like --years "R,1-6".')
         codes = parse_year_list(years)
         if not codes:
             raise InvalidInput(f'"{years}" names no year groups: give them like "R,1-6".')
