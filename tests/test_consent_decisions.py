@@ -1,4 +1,4 @@
-"""Consent decisions that cannot be overturned by accident (issue 8, items 1 and 6; notes/CONSENT_RULES.md).
+"""Consent decisions that cannot be overturned by accident (issue 8; docs/consent.md).
 
 A bulk decision never reverses a parent's standing decision; one pupil and one service does, and says so;
 a repeat by the same person records nothing, in every path; another person's is kept as evidence; every

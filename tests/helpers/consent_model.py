@@ -1,10 +1,10 @@
-"""A small, plainly written reference model of the consent policy (issue 8, /work/notes/CONSENT_RULES.md).
+"""A small, plainly written reference model of the consent policy (issue 8; the rules of docs/consent.md).
 
 Written from the rules, not from src/cloudctl/domain/consent.py, so that tests/test_consent_properties.py
 holds two independent readings of the rules against each other. Nothing here imports cloudctl: the model
 knows pupils, services and decisions as plain values and keeps its own history of events.
 
-The standing decision is a fold (CONSENT_RULES and docs/consent.md): events in (effective date, order
+The standing decision is a fold (docs/consent.md): events in (effective date, order
 recorded) order; a single decision always becomes the standing one; a bulk one (--class, --year, an opt-in
 with --all-services) only when nothing stands or it has the decision that stands. A decision identical to
 one recorded records nothing; neither does the same decision from a giver already in its current run.

@@ -3,7 +3,7 @@
 Nothing here reads or writes a database (no SQLAlchemy, no SQLModel): domain/consent.py gathers the
 facts, asks `decide`, and writes one event when the verdict says so. Reports, exports, forms and every
 command (single, bulk, import) ask these same two functions, so no path can decide differently.
-The rules are those of notes/CONSENT_RULES.md (issue 8, item 1).
+The rules are those of docs/consent.md ("Which decision stands", the rules table; issue 8, item 1).
 
 Facts in
 --------
