@@ -66,6 +66,23 @@ def start_worker(upns: list[str]) -> subprocess.Popen:
     )
 
 
+def run_workers(shares: list[list[str]], *, timeout: int) -> tuple[list[subprocess.Popen], list]:
+    """Start one writer per share of UPNs, let them all go at once, and wait for them."""
+    workers = [start_worker(share) for share in shares]
+    try:
+        for worker in workers:
+            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
+        for worker in workers:
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        outputs = [worker.communicate(timeout=timeout) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    return workers, outputs
+
+
 def scalar(url: str, sql: str) -> int:
     engine = create_engine(url)
     try:
@@ -80,18 +97,7 @@ def test_four_writers_record_800_events_once_each(hunwick_cli):
     upns = add_pupils(url, [{"year_group": "3", "class_name": "3B"}] * (WORKERS * PUPILS_PER_WORKER))
     shares = [upns[i * PUPILS_PER_WORKER : (i + 1) * PUPILS_PER_WORKER] for i in range(WORKERS)]
     versions_before = scalar(url, "SELECT COUNT(*) FROM service_version")
-    workers = [start_worker(share) for share in shares]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        for worker in workers:
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=900) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+    workers, outputs = run_workers(shares, timeout=900)
     for worker, (stdout, stderr) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, f"a writer failed:\n{stdout}\n{stderr}"
         for message in ("locked", "busy", "serializ", "deadlock", "Traceback", "Error"):

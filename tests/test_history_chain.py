@@ -269,21 +269,10 @@ def test_rows_written_in_one_flush_chain_one_after_another(cli):
 
 def test_concurrent_writers_never_fork_a_chain(hunwick_cli):
     """Writers queue on the write lock, so two of them can never chain to the same row."""
-    from tests.test_concurrent_writers import start_worker
+    from tests.test_concurrent_writers import run_workers
 
     upns = add_pupils(hunwick_cli.url, [{"year_group": "3", "class_name": "3B"} for _ in range(12)])
-    workers = [start_worker(upns[i::3]) for i in range(3)]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        for worker in workers:
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=600) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+    workers, outputs = run_workers([upns[i::3] for i in range(3)], timeout=600)
     assert all(worker.returncode == 0 for worker in workers), outputs
     record = verified(hunwick_cli)
     assert {chain["table"]: chain["rows"] for chain in record["chains"]}["consent_event"] == 12 * 4
