@@ -763,3 +763,40 @@ def test_the_reports_fold_of_raw_rows_is_the_policys_fold():
         folded = consent._fold_rows(latest, [row for row in rows if row[8]])
         expected = policy.fold([consent._pair_event(row) for row in rows]).standing
         assert folded[7] == expected.id, rows
+
+
+# --- found by a hostile read of the docs: a withdrawal is never taken for a repeat -------------------------
+
+
+def test_a_parent_who_changes_their_mind_twice_in_one_day_is_heard(school):
+    upn = school.obrien
+    school.ok("consent", "optout", upn, "My Maths", "--by", "Mum")
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Mum")
+    (row,) = school.json("consent", "optout", upn, "My Maths", "--by", "Mum", "--method", "email")
+    assert row["action"] == "reversed", row
+    assert status_of(school, upn, "My Maths") == "opted-out"
+    assert "O'Brien" not in {pupil["surname"] for pupil in school.json("export", "enrolment", "My Maths")}
+
+
+def test_an_all_services_withdrawal_after_a_same_day_change_of_mind_is_heard(school):
+    upn = school.obrien
+    school.ok("consent", "optout", upn, "My Maths", "--by", "Mum")
+    school.ok("consent", "optin", upn, "My Maths", "--by", "Mum")
+    rows = by_service(school.json("consent", "optout", upn, "--all-services", "--by", "Mum"))
+    assert rows["My Maths"]["action"] == "reversed"
+    assert status_of(school, upn, "My Maths") == "opted-out"
+
+
+def test_a_parents_own_decision_after_a_bulk_run_in_their_name_is_recorded_and_stands(school):
+    """A class opt-out typed --by Dad is not Dad's own form: his form is recorded, and an earlier-dated
+    decision by Mum does not outrank it."""
+    upn = school.obrien
+    school.ok(
+        "consent", "optout", "--class", "Kingfishers", "My Maths", "--by", "Dad", "--date", _days_ago(2)
+    )
+    (own,) = school.json("consent", "optout", upn, "My Maths", "--by", "Dad", "--date", _days_ago(2))
+    assert own["action"] == "evidence", own
+    (mum,) = school.json("consent", "optin", upn, "My Maths", "--by", "Mum", "--date", _days_ago(4))
+    assert mum["action"] == "recorded" and "still stands" in mum["detail"], mum
+    assert status_of(school, upn, "My Maths") == "opted-out"
+    assert "O'Brien" not in {pupil["surname"] for pupil in school.json("export", "enrolment", "My Maths")}

@@ -295,13 +295,15 @@ class ConsentModel:
         # Rule 2: the same decision already stands (for an opt-in, only a current one: an opt-in that
         # renews a needs-renewal or selects the pupil is a real change). A giver already in its run
         # records nothing.
-        if same_standing and any(same_giver(e.given_by, giver) for e in run):
+        # A decision for one pupil repeats only the giver's own decision, not a bulk one in their name.
+        if same_standing and any(same_giver(e.given_by, giver) and (bulk or not e.bulk) for e in run):
             return Outcome(pupil.key, service.name, decision, NOTHING, standing=standing)
-        # An event identical to one recorded (decision, date, giver, what they were told, selection)
-        # records nothing, in every path.
-        for e in self.events_of(pupil, service):
-            if (e.decision, e.on, e.told, e.selected) == (decision, on, told, selects) and same_giver(
-                e.given_by, giver
+        # An event identical to one recorded (decision, date, giver, what they were told, selection,
+        # bulk or not) records nothing, in every path; but a withdrawal while an opt-in stands is heard.
+        withdrawal = decision == OPT_OUT and standing is not None and standing.decision == OPT_IN
+        for e in [] if withdrawal else self.events_of(pupil, service):
+            if (e.decision, e.on, e.told, e.selected, e.bulk) == (decision, on, told, selects, bulk) and (
+                same_giver(e.given_by, giver)
             ):
                 return Outcome(pupil.key, service.name, decision, NOTHING, standing=standing)
         if same_standing:

@@ -58,11 +58,13 @@ The rules, in the order `decide` applies them
 3. No standing event: RECORD.
 4. Standing decision == request decision (for an opt-in, only when the status is opted-in; an opt-in
    that renews a needs-renewal or selects the pupil is a real change and falls to rule 7):
-   a giver who already gave it in the current run (`fold_name`; no giver == no giver): NOTHING.
+   a giver who already gave it in the current run (`fold_name`; no giver == no giver): NOTHING. A
+   decision for one pupil repeats only the giver's own single decision, never a bulk one in their name.
 5. An event identical to one already recorded for the pair (same decision, effective date and giver by
-   `fold_name`, the same data told and the same selection, so a same-day renewal after the data grew,
-   or an opt-in that selects the pupil, is not a repeat):
-   NOTHING, in every path (a re-imported file, a form keyed twice).
+   `fold_name`, the same data told, the same selection and the same reach (bulk or single), so a same-day
+   renewal after the data grew, an opt-in that selects the pupil, or a parent's own form after a bulk
+   run in their name, is not a repeat): NOTHING, in every path (a re-imported file, a form keyed twice).
+   Never for an opt-out while an opt-in stands: a withdrawal is never taken for a repeat.
 6. Rule 4 otherwise: another giver is EVIDENCE. Standing decision is the opposite: BULK never reverses
    it (SKIP, naming the date and giver that stand); ONE_PUPIL_ALL_SERVICES reverses standing opt-ins with
    an opt-out but never an opt-out with an opt-in (SKIP); SINGLE reverses it (RECORD, action "reversed")
@@ -258,7 +260,8 @@ class Folded(NamedTuple):
     """The fold of a pair's events: the standing event, and the run of its decision by giver."""
 
     standing: PairEvent | None
-    # fold_name(giver) -> that giver's latest event in the run of the standing decision.
+    # fold_name(giver) -> that giver's latest event in the run of the standing decision (their latest
+    # single one, when they have one: a bulk run in a parent's name is not that parent's own decision).
     run: dict[str, PairEvent]
 
 
@@ -271,7 +274,11 @@ def fold(events: Iterable[PairEvent]) -> Folded:
             continue  # a bulk event never overrides the opposite decision
         if standing is None or event.decision != standing.decision:
             run = {}
-        run[fold_name(event.given_by)] = event
+        giver = fold_name(event.given_by)
+        held = run.get(giver)
+        # A giver's own (single) decision is kept over a bulk one given in their name.
+        if held is None or held.bulk or not event.bulk:
+            run[giver] = event
         standing = event
     return Folded(standing, run)
 
@@ -406,16 +413,20 @@ def decide(
     stands = f"the {standing.decision} of {standing.effective_on}{_by(standing.given_by, 'given by')}"
     giver = fold_name(request.given_by)
     same_standing = standing.decision == decision and (decision == OPT_OUT or before == OPTED_IN)
-    # 4. The same decision stands, and this giver already gave it in its current run.
-    if same_standing and giver in folded_before.run:
-        given = folded_before.run[giver]
+    # 4. The same decision stands, and this giver already gave it in its current run. A decision for
+    # one pupil repeats only the giver's own decision, never a bulk one in their name.
+    given = folded_before.run.get(giver)
+    if same_standing and given is not None and (bulk or not given.bulk):
         already = "opted in" if decision == OPT_IN else "opted out"
         return nothing(f"already {already}{_by(given.given_by)} on {given.effective_on}")
-    # 5. This very event is already recorded (a file imported again, a form keyed twice).
-    for event in events:
-        if (event.decision, event.effective_on, fold_name(event.given_by), event.told, event.selected) == (
-            decision, when, giver, request.told, selects
-        ):  # fmt: skip
+    # 5. This very event is already recorded (a file imported again, a form keyed twice). Never for a
+    # withdrawal while an opt-in stands: a parent who changes their mind back the same day is heard.
+    withdrawal = decision == OPT_OUT and standing.decision == OPT_IN
+    for event in [] if withdrawal else events:
+        if (
+            event.decision, event.effective_on, fold_name(event.given_by), event.told, event.selected,
+            event.bulk,
+        ) == (decision, when, giver, request.told, selects, bulk):  # fmt: skip
             return nothing(f"this {decision} is already recorded on {when}{_by(event.given_by)}")
     # 6. The same decision stands, from another giver: evidence.
     if same_standing:
