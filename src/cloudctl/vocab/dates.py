@@ -111,7 +111,7 @@ def check_event_date(day: datetime.date, what: str, today: datetime.date) -> dat
     if day > today:
         raise InvalidInput(
             f"The {what} {day.isoformat()} is in the future: record it once it has happened, with the "
-            "date it happened (or leave the date out for today)."
+            "date it happened."
         )
     return day
 
