@@ -783,7 +783,7 @@ def test_a_purpose_of_several_lines_reads_back_and_is_never_taken_for_other_fiel
 
 # Text from the gate's accepted alphabet, with the lines that would fool a reader: labels, headings, names.
 GATE_ALPHABET = st.characters(
-    blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+    blacklist_categories=("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"),
     blacklist_characters="\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
 ) | st.sampled_from("\t :<>-()&'")
 HOSTILE_LINES = (
