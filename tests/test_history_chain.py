@@ -340,19 +340,23 @@ def test_a_removed_row_breaks_the_chain_after_it(school):
     assert "risk_assessment row 4: it does not follow the row before it" in result.stderr
 
 
+# A consent event as a forger would write it straight into the database.
+FORGED_EVENT = {
+    "pupil_id": 1,
+    "service_id": 1,
+    "service_version_id": 1,
+    "decision": "opt-in",
+    "effective_on": "2026-11-20",
+    "method": "form",
+    "recorded_by": "office",
+    "selected": False,
+    "recorded_at": datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+}
+
+
 def test_a_forged_row_at_the_end_is_caught(school):
     """INSERT is allowed (history grows), so a forger can add a row: its seal gives it away."""
-    forged = {
-        "pupil_id": 1,
-        "service_id": 1,
-        "service_version_id": 1,
-        "decision": "opt-in",
-        "effective_on": "2026-11-20",
-        "method": "form",
-        "recorded_by": "office",
-        "selected": False,
-        "recorded_at": datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
-    }
+    forged = dict(FORGED_EVENT)
     with raw(school.url) as connection:
         sealed = Sealer.after_head(connection, "consent_event").sealed(forged)
         sealed["chain_hash"] = "0" * 64  # a made-up seal: the forger does not know how it is made
@@ -366,15 +370,7 @@ def test_a_forged_row_at_the_end_is_caught(school):
 def test_a_row_inserted_with_made_up_seals_is_called_inserted_not_changed(school):
     """A forged row whose digest and link are both made up was put in the chain, not changed in it."""
     forged = {
-        "pupil_id": 1,
-        "service_id": 1,
-        "service_version_id": 1,
-        "decision": "opt-in",
-        "effective_on": "2026-11-20",
-        "method": "form",
-        "recorded_by": "office",
-        "selected": False,
-        "recorded_at": datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+        **FORGED_EVENT,
         "content_digest": "1" * 64,
         "chain_hash": "0" * 64,
     }
