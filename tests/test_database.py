@@ -518,3 +518,23 @@ def test_the_replace_guard_migration_keeps_consent_and_refuses_insert_or_replace
         )
     engine.dispose()
     assert query(path, "SELECT id, decision FROM consent_event") == [(1, "opt-in")]
+
+
+def test_the_section_order_migration_keeps_the_order_registers_were_published_in(tmp_path):
+    path = tmp_path / "cloudctl.db"
+    engine = _database_at("0006", path)
+    with engine.begin() as connection:
+        for category, heading in (("statutory", "Legal Requirements"), ("pupil", "Services for Pupils")):
+            connection.execute(
+                text(
+                    "INSERT INTO register_section (category, heading, intro) VALUES (:category, :heading, '')"
+                ),
+                {"category": category, "heading": heading},
+            )
+    migrate.upgrade(engine, "0007")
+    engine.dispose()
+    # Before 0007 the sections were published pupil, management, other, statutory: that order is kept.
+    assert query(path, "SELECT category, position FROM register_section ORDER BY position") == [
+        ("pupil", 0),
+        ("statutory", 3),
+    ]

@@ -951,3 +951,33 @@ def test_the_opening_text_and_introductions_read_back_exactly(template, preamble
         finally:
             first.dispose()
             second.dispose()
+
+
+def test_a_prose_only_section_keeps_its_place_so_the_published_text_imports_again(template, tmp_path):
+    """A closing line without a full stop at the very end reads as a service cut short; a prose-only
+    section the school put first must not be published last, where its last line would read so."""
+    from cloudctl.domain.register import build_register_document, import_register_document
+    from cloudctl.exporters.register_document import render_register_document
+
+    document = "\n\n".join(
+        [
+            "Property Primary School",
+            "Cloud Service Providers",
+            "Legal Requirements",
+            "Local Authority and DfE",
+            "Services for Pupils or Parents",
+            ENTRY,
+        ]
+    )
+    first, second = _open_copy(template, tmp_path, "a.db"), _open_copy(template, tmp_path, "b.db")
+    try:
+        with first.write() as session:
+            import_register_document(session, document)
+        with first.read() as session:
+            text = render_register_document(build_register_document(session), "text")
+        assert text.index("Legal Requirements") < text.index("Services for Pupils or Parents")
+        with second.write() as session:
+            import_register_document(session, text)
+    finally:
+        first.dispose()
+        second.dispose()

@@ -41,6 +41,8 @@ class RegisterSection(SQLModel, table=True):
     category: str = Field(primary_key=True, max_length=20)
     heading: str
     intro: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Where the section stood in the document the school imported: publishing keeps that order.
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Provider(SQLModel, table=True):

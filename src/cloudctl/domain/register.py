@@ -167,8 +167,8 @@ def import_register_document(session: Session, text: str, *, today: date | None 
     result = RegisterImport(warnings=completeness.warnings)
     result.changes.append(_import_document_text(session, document, result))
     seen: set[tuple[str, str]] = set()
-    for section in document.sections:
-        result.changes.append(_import_section_text(session, section, result))
+    for position, section in enumerate(document.sections):
+        result.changes.append(_import_section_text(session, section, position, result))
         for entry in section.entries:
             key = (normalise_name(entry.name), section.category)
             if key in seen:
@@ -236,11 +236,17 @@ def _replaced(before: int, after: int) -> str:
     return f"{_paragraphs(before)} replaced by {_paragraphs(after)}"
 
 
-def _import_section_text(session: Session, section: DocumentSection, result: RegisterImport) -> Change:
+def _import_section_text(
+    session: Session, section: DocumentSection, position: int, result: RegisterImport
+) -> Change:
     intro = "\n\n".join(section.intro)
     stored = session.get(RegisterSection, section.category)
     if stored is None:
-        session.add(RegisterSection(category=section.category, heading=section.heading, intro=intro))
+        session.add(
+            RegisterSection(
+                category=section.category, heading=section.heading, intro=intro, position=position
+            )
+        )
         session.flush()
         result.other_changes.append(
             f'the section "{section.heading}" (new, with {_paragraphs(len(section.intro))} of introduction)'
@@ -261,6 +267,11 @@ def _import_section_text(session: Session, section: DocumentSection, result: Reg
         )
         stored.intro = intro
         changed.append("introduction")
+    if stored.position != position:
+        # Publishing keeps the document's order: a prose-only section moved to the end would read as cut short.
+        result.other_changes.append(f'the place of "{section.heading}" among the sections')
+        stored.position = position
+        changed.append("position")
     session.add(stored)
     return Change("updated" if changed else "unchanged", "section", None, section.category, changed)
 
@@ -317,7 +328,11 @@ def build_register_document(session: Session) -> RegisterDocument:
     for entries in by_category.values():
         _same_labels(entries)
     sections = []
-    for category in CATEGORY_ORDER:
+    # The order of the school's own document, where it was imported; the usual order otherwise.
+    place = {category: index for index, category in enumerate(CATEGORY_ORDER)}
+    for category in sorted(
+        CATEGORY_ORDER, key=lambda c: (stored[c].position if c in stored else place[c], place[c])
+    ):
         section = stored.get(category)
         if section is None and not by_category[category]:
             continue
