@@ -167,8 +167,18 @@ def import_register_document(session: Session, text: str, *, today: date | None 
     result = RegisterImport(warnings=completeness.warnings)
     result.changes.append(_import_document_text(session, document, result))
     seen: set[tuple[str, str]] = set()
-    for position, section in enumerate(document.sections):
-        result.changes.append(_import_section_text(session, section, position, result))
+    # A section is published where its content last appeared (a repeated heading with nothing under it adds
+    # nothing, so it does not move the section), so the published text ends as the document did.
+    places: dict[str, int] = {}
+    with_content: set[str] = set()
+    for index, section in enumerate(document.sections):
+        if section.intro or section.entries:
+            with_content.add(section.category)
+            places[section.category] = index
+        elif section.category not in with_content:
+            places[section.category] = index
+    for section in document.sections:
+        result.changes.append(_import_section_text(session, section, places[section.category], result))
         for entry in section.entries:
             key = (normalise_name(entry.name), section.category)
             if key in seen:
@@ -268,7 +278,7 @@ def _import_section_text(
         stored.intro = intro
         changed.append("introduction")
     if stored.position != position:
-        # Publishing keeps the document's order: a prose-only section moved to the end would read as cut short.
+        # Publishing keeps the document's order: a prose-only section moved last could read as cut short.
         result.other_changes.append(f'the place of "{section.heading}" among the sections')
         stored.position = position
         changed.append("position")

@@ -292,7 +292,7 @@ class _Parser:
     def _start_section(self, line: _Line, category: str) -> None:
         self._end_paragraph()
         self._end_entry()
-        heading = line.text.rstrip(":").rstrip()
+        heading = re.sub(r"[\s:]+\Z", "", line.text)  # every trailing colon, so a second reading agrees
         self.section = RegisterSection(category=category, heading=heading, line=line.number)
         self.doc.sections.append(self.section)
 
