@@ -244,6 +244,13 @@ def consent_form(
     force: ForceOption = False,
     class_name: ClassOption = None,
     upn: Annotated[str | None, typer.Option("--upn", help="One pupil's form.")] = None,
+    missing_only: Annotated[
+        bool,
+        typer.Option(
+            "--missing-only",
+            help="Only pupils with no current answer for a service (see consent missing).",
+        ),
+    ] = False,
     codes: Annotated[
         Path | None,
         typer.Option(
@@ -298,6 +305,10 @@ def consent_form(
 
     def issue(session):  # type: ignore[no-untyped-def]
         pupil_ids = None  # --missing-only (11b)
+        if missing_only:
+            from cloudctl.domain.consent_missing import missing_pupil_ids
+
+            pupil_ids = missing_pupil_ids(session, class_name=class_name, upn=upn)
         plans = form_plans(session, class_name=class_name, upn=upn, pupil_ids=pupil_ids)
         issued = issue_forms(session, plans, today=today, issued_by=login_name())
         pages = pages_of(session, issued)
@@ -367,3 +378,7 @@ def consent_import(
         say(f"Dry run: {written} decision(s) would be recorded ({summary(outcomes)}); nothing was written.")
     else:
         say(f"Recorded {written} decision(s) from {file.name}: {summary(outcomes)}.")
+
+
+# `consent missing` and `consent renewals` live in their own module, registered on this app.
+from cloudctl.cli import consent_collection as _consent_collection  # noqa: E402, F401

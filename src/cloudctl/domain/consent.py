@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
@@ -34,7 +35,9 @@ from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modu
     REFUSE,
     SINGLE,
     STATUSES,
+    UNLIMITED,
     WRITTEN_ACTIONS,
+    ConsentLifetime,
     PairEvent,
     PupilFacts,
     Request,
@@ -235,11 +238,31 @@ def display_name(pupil: Pupil) -> str:
     return f"{pupil.preferred_forename or pupil.forename} {pupil.preferred_surname or pupil.surname}"
 
 
+def consent_lifetime(session: Session | None, today: date | None = None) -> ConsentLifetime:
+    """How long an opt-in lasts at this school (`init --consent-months`), counted to today."""
+    from cloudctl.domain.settings import get_settings
+
+    months = None if session is None else getattr(get_settings(session), "consent_months", None)
+    if months is None:
+        return UNLIMITED
+    return ConsentLifetime(months, today or date.today())
+
+
 class ServiceRule(consent_policy.ServiceRule):
-    """The policy's ServiceRule, with the one query that reads every pupil service's rules at once."""
+    """The policy's ServiceRule with the school's consent lifetime in it, and the one query that reads every
+    pupil service's rules at once. Every status the application shows comes from a rule built here, so
+    consent older than the school's lifetime needs renewal in every report, form and export alike."""
 
     @classmethod
-    def for_pupil_services(cls, session: Session) -> list[ServiceRule]:
+    def of(cls, service: Service, lifetime: ConsentLifetime | None = None) -> ServiceRule:
+        if lifetime is None:
+            lifetime = consent_lifetime(object_session(service))
+        return super().of(service, lifetime)
+
+    @classmethod
+    def for_pupil_services(
+        cls, session: Session, lifetime: ConsentLifetime | None = None
+    ) -> list[ServiceRule]:
         """Every pupil service not retired, in register order (read lean: reports call it every time)."""
         rows = fetch_rows(
             session,
@@ -247,7 +270,8 @@ class ServiceRule(consent_policy.ServiceRule):
             "FROM service WHERE category = ? AND status <> ? ORDER BY position, id",
             ["pupil", "retired"],
         )
-        return [cls.build(*row[:7], row[7] or "") for row in rows]
+        lifetime = lifetime or consent_lifetime(session)
+        return [cls.build(*row[:7], row[7] or "", lifetime) for row in rows]
 
 
 def status_for(service: Service, pupil: Pupil, standing: Standing | None) -> str:
@@ -380,10 +404,12 @@ class Standings:
                 continue
             # Only services for selected pupils care whether the pupil was selected.
             selected = rule.scope == "selected" and key in selected_pairs
-            combination = (key[1], year_group, row[2], selected, row[6])
+            # The age of an opt-in matters only as lapsed or not (the lifetime caches it per date).
+            lapsed = row[2] == OPT_IN and rule.lifetime.lapsed(str(row[3]))
+            combination = (key[1], year_group, row[2], selected, row[6], lapsed)
             status = known.get(combination)
             if status is None:
-                status = rule.status_of(True, year_group, row[2], selected, versions[row[6]])
+                status = rule.status_of(True, year_group, row[2], selected, versions[row[6]], str(row[3]))
                 known[combination] = status
             statuses.append((key[0], rule.name, status))
         return statuses
