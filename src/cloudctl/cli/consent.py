@@ -48,6 +48,8 @@ HISTORY_COLUMNS = [
     ("given_by", "Given by"),
     ("method", "How"),
     ("recorded_by", "Recorded by"),
+    ("form", "Form (reply code of)"),
+    ("told_purpose", "What they were told it is for"),
     ("told_data", "Data they were told of"),
     ("note", "Note"),
 ]
