@@ -1,7 +1,7 @@
 """Reply codes: the short code printed on each pupil's consent form, which identifies the pupil and the
 form when the answer comes back (typed from paper, or entered in an online form).
 
-A code is 7 random characters and a check character, printed in two groups of four ("K7QM-4XPD").
+A code is 7 random characters and a check character, printed in two groups of four ("K7QM-4XPB").
 The alphabet leaves out what is misread or misheard: 0 and O, 1, I and L, U (read as V) and S
 (read as 5). That leaves 29 characters, a prime, so a weighted check sum modulo 29 catches every
 single wrong character and every swap of two neighbouring characters (the two mistakes people make
@@ -70,7 +70,7 @@ def parse_reply_code(text: str) -> str:
     if len(value) != LENGTH:
         raise InvalidInput(
             f"{shown} must have {LENGTH} characters (it has {len(value)}): copy it from the form, "
-            'after "Reply code:", e.g. K7QM-4XPD.'
+            'after "Reply code:", e.g. K7QM-4XPB.'
         )
     strange = sorted({char for char in value if char not in _VALUE})
     if strange:
