@@ -335,7 +335,12 @@ def consent_form(
 def consent_import(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="A CSV of returned forms: UPN, Service, Decision, Given by, Date, Method.")
+        Path,
+        typer.Argument(
+            help="A CSV of returned forms (UPN, Service, Decision, Given by, Date, Method), or the answers "
+            "exported from Microsoft Forms or Google Forms (a Reply code column, a timestamp, a column per "
+            "service)."
+        ),
     ],
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding, if not detected.")
@@ -352,6 +357,13 @@ def consent_import(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the file and show what would be recorded.")
     ] = False,
+    keep_email: Annotated[
+        bool,
+        typer.Option(
+            "--keep-email",
+            help="Keep the parent's e-mail address from an online form's answers (not kept otherwise).",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Record a batch of returned consent forms, all or nothing: each row is one parent's decision."""
@@ -361,7 +373,12 @@ def consent_import(
 
     def import_returns(session):  # type: ignore[no-untyped-def]
         outcomes = import_consent_returns(
-            session, file, encoding=encoding, recorded_by=recorded_by, default_date=default_date
+            session,
+            file,
+            encoding=encoding,
+            recorded_by=recorded_by,
+            default_date=default_date,
+            keep_email=keep_email,
         )
         if dry_run:
             session.rollback()
@@ -380,6 +397,9 @@ def consent_import(
         say(f"Dry run: {written} decision(s) would be recorded ({summary(outcomes)}); nothing was written.")
     else:
         say(f"Recorded {written} decision(s) from {file.name}: {summary(outcomes)}.")
+    flagged = sum(1 for outcome in outcomes if outcome.detail.startswith("Flagged:"))
+    if flagged:
+        say(f"{flagged} withdrawal(s) came on an expired reply code or for a pupil who left: flagged above.")
 
 
 # `consent missing` and `consent renewals` live in their own module, registered on this app.
