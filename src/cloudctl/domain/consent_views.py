@@ -11,6 +11,8 @@ from cloudctl.domain.consent import (
     NEEDS_RENEWAL,
     OPT_IN,
     OPTED_IN,
+    ServiceRule,
+    Standing,
     consent_service,
     pupil_services,
     standings,
@@ -124,7 +126,7 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
         elif service.category == "pupil":
             standing = latest.get((pupil.id, service.id))
             if standing is not None and standing.decision == OPT_IN:
-                basis = _consent_basis(status_for(service, pupil, standing), standing.effective_on, service)
+                basis = _consent_basis(status_for(service, pupil, standing), standing, service)
         if basis is not None:
             rows.append(
                 {
@@ -138,11 +140,13 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
     return rows
 
 
-def _consent_basis(status: str, since: str, service: Service) -> str:
+def _consent_basis(status: str, standing: Standing, service: Service) -> str:
+    since = standing.effective_on
     if status == OPTED_IN:
         return "parent's consent"
     if status == NEEDS_RENEWAL:
-        return f"parent's consent of {since}, which needs renewal: the service's data has changed since"
+        reason = ServiceRule.of(service).renewal_reason(standing.told, since)
+        return f"parent's consent of {since}, which needs renewal: {reason}"
     why = "the service is retired" if service.status == "retired" else "the pupil is no longer eligible"
     return f"parent's consent of {since}; no longer sent ({why}): ask the provider to delete what it holds"
 
