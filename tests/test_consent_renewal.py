@@ -135,6 +135,9 @@ def test_consent_older_than_the_setting_needs_renewal_everywhere_and_is_not_expo
     offline = {(row["upn"], row["status"]) for row in school.json("report", "offline-alternatives")
                if row["service"] == "My Maths"}  # fmt: skip
     assert (amelia, "needs-renewal") in offline
+    holding = school.json("pupil", "show", amelia)["services_holding_data"]
+    basis = next(row["basis"] for row in holding if row["service"] == "My Maths")
+    assert "needs renewal" in basis and "lapsed on" in basis
     exported = school.ok("export", "enrolment", "My Maths", "--format", "json").stdout
     assert "Bolam" in exported and "Ashworth" not in exported
 
