@@ -99,6 +99,39 @@ class CodeLookup:
         return self.expired_because is not None
 
 
+def issue_forms(
+    session: Session,
+    forms: Sequence[tuple[Pupil, Sequence[FormService], dict]],
+    *,
+    today: date,
+    issued_by: str,
+) -> list[IssuedForm]:
+    """Issue a new form and reply code for each (pupil, services listed, what else is printed) in one
+    flush, in the caller's transaction. `printed` is the rest of the page as printed (pupil_name,
+    class_name, year_group, school_name). No two codes are the same, in the batch or ever."""
+    days = get_settings(session).reply_code_days or DEFAULT_REPLY_CODE_DAYS
+    codes = _fresh_codes(session, len(forms))
+    rows = [
+        ReplyCode(
+            code=code,
+            pupil_id=pupil.id,  # type: ignore[arg-type]
+            issued_on=today,
+            expires_on=today + timedelta(days=days),
+            service_versions=json.dumps([service.version_id for service in services]),
+            form=json.dumps(
+                {**printed, "services": [asdict(service) for service in services]},
+                ensure_ascii=False,
+                sort_keys=True,
+            ),
+            issued_by=issued_by,
+        )
+        for code, (pupil, services, printed) in zip(codes, forms, strict=True)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [IssuedForm.of(row) for row in rows]
+
+
 def issue_form(
     session: Session,
     pupil: Pupil,
@@ -107,42 +140,21 @@ def issue_form(
     printed: dict,
     today: date,
     issued_by: str,
-    taken: set[str] | None = None,
 ) -> IssuedForm:
-    """Issue a new form and reply code for one pupil, listing `services`; the row is flushed, not committed.
-
-    `printed` is the rest of the page as printed (pupil_name, class_name, year_group, school_name).
-    `taken` carries the codes issued earlier in the same batch, so a batch never repeats one.
-    """
-    days = get_settings(session).reply_code_days or DEFAULT_REPLY_CODE_DAYS
-    code = _fresh_code(session, taken if taken is not None else set())
-    row = ReplyCode(
-        code=code,
-        pupil_id=pupil.id,  # type: ignore[arg-type]
-        issued_on=today,
-        expires_on=today + timedelta(days=days),
-        service_versions=json.dumps([service.version_id for service in services]),
-        form=json.dumps(
-            {**printed, "services": [asdict(service) for service in services]},
-            ensure_ascii=False,
-            sort_keys=True,
-        ),
-        issued_by=issued_by,
-    )
-    session.add(row)
-    session.flush()
-    return IssuedForm.of(row)
+    """Issue one pupil's form (see `issue_forms`)."""
+    return issue_forms(session, [(pupil, services, printed)], today=today, issued_by=issued_by)[0]
 
 
-def _fresh_code(session: Session, taken: set[str]) -> str:
+def _fresh_codes(session: Session, count: int) -> list[str]:
+    """`count` new codes, none already issued: drawn at random, any clash (1 in 17 billion) drawn again."""
+    codes: list[str] = []
     for _ in range(100):
-        code = new_reply_code()
-        if code in taken:
-            continue
-        if session.exec(select(ReplyCode.id).where(ReplyCode.code == code)).first() is None:
-            taken.add(code)
-            return code
-    raise RuntimeError("could not draw an unused reply code in 100 tries")  # 17 billion codes: a bug
+        drawn = {new_reply_code() for _ in range(count - len(codes))} - set(codes)
+        taken = set(session.exec(select(ReplyCode.code).where(col(ReplyCode.code).in_(sorted(drawn)))))
+        codes.extend(sorted(drawn - taken))
+        if len(codes) == count:
+            return codes
+    raise RuntimeError("could not draw unused reply codes in 100 tries")  # 17 billion codes: a bug
 
 
 def form_by_code(session: Session, text: str) -> IssuedForm:

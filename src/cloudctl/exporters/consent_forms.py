@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from cloudctl.db.models import Provider, Pupil, Service, ServiceVersion
 from cloudctl.domain.consent import ServiceRule, display_name, pupils_for, standings
 from cloudctl.domain.consent_policy import NEEDS_RENEWAL, OPTED_IN, OPTED_OUT
-from cloudctl.domain.reply_codes import FormService, IssuedForm, form_by_code, issue_form
+from cloudctl.domain.reply_codes import FormService, IssuedForm, form_by_code
+from cloudctl.domain.reply_codes import issue_forms as issue_codes
 from cloudctl.domain.service_versions import record_version
 from cloudctl.domain.settings import get_settings
 from cloudctl.errors import InvalidInput, RuleRefused
@@ -113,20 +114,13 @@ def form_plans(
 
 
 def issue_forms(session: Session, plans: list[FormPlan], *, today: date, issued_by: str) -> list[IssuedForm]:
-    """Issue a reply code for each plan (one flush per form, in the caller's transaction)."""
-    taken: set[str] = set()
-    return [
-        issue_form(
-            session,
-            plan.pupil,
-            plan.services,
-            printed=plan.printed,
-            today=today,
-            issued_by=issued_by,
-            taken=taken,
-        )
-        for plan in plans
-    ]
+    """Issue a reply code for each plan, in the caller's transaction."""
+    return issue_codes(
+        session,
+        [(plan.pupil, plan.services, plan.printed) for plan in plans],
+        today=today,
+        issued_by=issued_by,
+    )
 
 
 def pages_of(session: Session, issued: list[IssuedForm]) -> list[dict]:
