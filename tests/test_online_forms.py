@@ -285,3 +285,24 @@ def test_an_expired_code_or_a_pupil_who_left_refuses_a_yes_but_records_a_flagged
         microsoft(school, [(today, "09:00:00", code, "T B", "", "No", "")], "left-no.csv"),
     )
     assert events(school)[-1]["decision"] == "opt-out"
+
+
+def test_a_misspelt_service_heading_is_refused_with_the_registers_closest_names(school):
+    path = _write(
+        school.folder / "typo.csv",
+        ["Timestamp", "Reply code", "Do you consent to your child using My Math?"],
+        [[_uk(date.today(), "09:00:00"), school.codes[school.upns[0]], "Yes"]],
+    )
+    result = school.fails("consent", "import", path)
+    assert "line 1" in result.stderr and "Did you mean 'My Maths'" in result.stderr
+
+
+def test_a_workbook_of_answers_is_refused_with_how_to_save_it_as_csv(school):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Timestamp", "Reply code", "My Maths"])
+    book.active.append([_uk(date.today(), "09:00:00"), school.codes[school.upns[0]], "Yes"])
+    path = school.folder / "answers.xlsx"
+    book.save(path)
+    assert "Save it as CSV" in school.fails("consent", "import", str(path)).stderr
