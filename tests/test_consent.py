@@ -403,7 +403,7 @@ def test_consent_forms_one_page_per_pupil_with_exactly_the_eligible_services(sch
     parser = Pages()
     parser.feed(html)
     parser.close()
-    assert html.startswith("<!DOCTYPE html>") and "page-break-after" in html
+    assert html.startswith("<!DOCTYPE html>") and "page-break-before" in html
     assert len(parser.pages) == 2
     year_three = ["Accelerated Reader", "ClassDojo", "Google G Suite for Education", "My Maths",
                   "Times Tables Rock Stars"]  # fmt: skip

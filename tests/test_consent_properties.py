@@ -381,6 +381,28 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
     def every_service_for_one_pupil(self, pupil, decision, giver, day):
         self._decide("all-services", decision, giver, day, pupil=pupil)
 
+    @rule(
+        pupil=PUPIL,
+        service=SERVICE,
+        decision=DECISION,
+        giver=GIVER,
+        day=st.sampled_from((28, 29, 30, 31, 32, 59, 364, 365, 366, 400)),
+    )
+    def an_old_form(self, pupil, service, decision, giver, day):
+        """A form signed weeks or a year ago, keyed in now: around the lapse day of 1 or 12 months."""
+        self._decide("single", decision, giver, day, pupil=pupil, service=service)
+
+    @rule(months=st.sampled_from((None, None, 1, 12)))
+    def consent_lasts(self, months):
+        """The school sets how long consent lasts (`init --consent-months`; 0 is until withdrawn)."""
+        from cloudctl.domain.settings import init_school
+
+        def change_database():
+            with self.db.write() as session:
+                init_school(session, consent_months=months or 0)
+
+        self._step(lambda m: m.set_consent_months(months), change_database)
+
     @rule(rows=st.lists(st.tuples(PUPIL, SERVICE, DECISION, GIVER, DAY), min_size=1, max_size=3))
     def returned_forms(self, rows):
         self._import_returns(

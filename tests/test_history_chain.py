@@ -232,7 +232,7 @@ def test_every_history_row_cloudctl_writes_verifies(school):
     assert rows["consent_event"] == 4 and rows["upn_change"] == 1 and rows["risk_assessment"] == 19
     assert rows["service_version"] >= 20  # the register's versions, and My Maths' new purpose
     assert record["integrity"].startswith(("ok", "not available"))
-    assert record["guards_checked"] == (12 if school.url.startswith("sqlite") else 8)
+    assert record["guards_checked"] == (15 if school.url.startswith("sqlite") else 10)
 
     table = school.ok("db", "verify")
     assert "History verified" in table.stderr and "Guards against changing history: " in table.stderr
@@ -643,6 +643,7 @@ def test_the_migration_seals_the_history_already_there(blank_url, monkeypatch):
         before = {
             table: connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
             for table in HISTORY_TABLES
+            if table != "reply_code"  # a history table of a later revision
         }
     upgrade(engine, "0005")
     engine.dispose()
@@ -650,7 +651,7 @@ def test_the_migration_seals_the_history_already_there(blank_url, monkeypatch):
     monkeypatch.setenv("CLOUDCTL_DATABASE_URL", blank_url)
     cli = Cli(blank_url)
     record = verified(cli)
-    assert {chain["table"]: chain["rows"] for chain in record["chains"]} == {
+    assert {chain["table"]: chain["rows"] for chain in record["chains"] if chain["table"] in before} == {
         table: len(rows) for table, rows in before.items()
     }
     # The chain is the one the rows' contents give, in id order.

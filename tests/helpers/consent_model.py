@@ -172,6 +172,8 @@ class ConsentModel:
         self.services: dict[str, Service] = {}
         self.events: list[Event] = []
         self._seq = 0
+        # How long an opt-in lasts (`init --consent-months`); None: until it is withdrawn.
+        self.consent_months: int | None = None
 
     def _next(self) -> int:
         self._seq += 1
@@ -223,7 +225,25 @@ class ConsentModel:
             return OPTED_OUT
         if not (service.status == APPROVED and pupil.on_roll and self.in_scope(pupil, service)):
             return NOT_ELIGIBLE
-        return OPTED_IN if service.categories <= standing.told else NEEDS_RENEWAL
+        if not service.categories <= standing.told or self.lapsed(standing.on):
+            return NEEDS_RENEWAL
+        return OPTED_IN
+
+    def lapsed(self, given_on: date) -> bool:
+        """Consent lasts `consent_months` calendar months: it has lapsed from the start of the day that many
+        months after it was given (the same day of the month, or the month's last day when it is shorter)."""
+        if self.consent_months is None:
+            return False
+        months = given_on.year * 12 + given_on.month - 1 + self.consent_months
+        year, month = divmod(months, 12)
+        month += 1
+        last_day = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30,
+                    31, 31, 30, 31, 30, 31][month - 1]  # fmt: skip
+        return self.today >= date(year, month, min(given_on.day, last_day))
+
+    def set_consent_months(self, months: int | None) -> Result:
+        self.consent_months = months
+        return Result()
 
     # --- what the reports show -------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ HISTORY_COLUMNS = [
     ("given_by", "Given by"),
     ("method", "How"),
     ("recorded_by", "Recorded by"),
+    ("form", "Form (reply code of)"),
+    ("told_purpose", "What they were told it is for"),
     ("told_data", "Data they were told of"),
     ("note", "Note"),
 ]
@@ -244,23 +246,101 @@ def consent_form(
     force: ForceOption = False,
     class_name: ClassOption = None,
     upn: Annotated[str | None, typer.Option("--upn", help="One pupil's form.")] = None,
+    missing_only: Annotated[
+        bool,
+        typer.Option(
+            "--missing-only",
+            help="Only pupils with no current answer for a service (see consent missing).",
+        ),
+    ] = False,
+    codes: Annotated[
+        Path | None,
+        typer.Option(
+            "--codes",
+            help="Also write the reply codes issued to this CSV file (reply_code, upn, surname, forename, "
+            "class, issued_on), for the office's records.",
+        ),
+    ] = None,
+    reprint: Annotated[
+        str | None,
+        typer.Option("--reprint", help="Write again, exactly, the form issued with this reply code."),
+    ] = None,
 ):
-    """Write printable consent forms: one page per pupil, listing the services they may be enrolled in."""
-    from cloudctl.exporters.consent_forms import form_pages, render_consent_forms
-    from cloudctl.files import write_private_text
+    """Write printable consent forms, one A4 page per pupil with its own reply code, listing the services
+    the pupil may be enrolled in. Writing the forms issues the codes: a newer form replaces a pupil's
+    older code."""
+    from cloudctl.domain.consent import login_name
+    from cloudctl.exporters.consent_forms import (
+        codes_csv,
+        form_plans,
+        issue_forms,
+        pages_of,
+        render_consent_forms,
+        reprint_page,
+    )
+    from cloudctl.files import check_output_path, write_private_text
 
-    with database(ctx).read() as session:
-        pages = form_pages(session, class_name=class_name, upn=upn)
-        html = render_consent_forms(session, pages)
-    write_private_text(out, html, force=force, what="forms")
-    say(f"Wrote {len(pages)} consent form(s) to {out}. Open it in a browser and print it.")
+    if reprint is not None:
+        if class_name is not None or upn is not None or codes is not None:
+            raise InvalidInput(
+                "--reprint writes the one form a reply code was issued with: give it without --class, "
+                "--upn or --codes."
+            )
+        check_output_path(out, force=force, what="forms")
+        with database(ctx).read() as session:
+            pages = reprint_page(session, reprint)
+        html = render_consent_forms(pages, school_name=pages[0]["school_name"])
+        write_private_text(out, html, force=force, what="forms")
+        say(
+            f"Wrote the form issued on {pages[0]['issued_on']} with reply code {pages[0]['reply_code']} "
+            f"to {out}."
+        )
+        return
+    check_output_path(out, force=force, what="forms")
+    if codes is not None:
+        check_output_path(codes, force=force, what="codes file")
+        if codes.resolve() == out.resolve():
+            raise InvalidInput("--codes and --out name the same file: give the codes file another name.")
+    from datetime import date
+
+    today = date.today()
+
+    def issue(session):  # type: ignore[no-untyped-def]
+        pupil_ids = None  # --missing-only (11b)
+        if missing_only:
+            from cloudctl.domain.consent_missing import missing_pupil_ids
+
+            pupil_ids = missing_pupil_ids(session, class_name=class_name, upn=upn)
+        plans = form_plans(session, class_name=class_name, upn=upn, pupil_ids=pupil_ids)
+        issued = issue_forms(session, plans, today=today, issued_by=login_name())
+        pages = pages_of(session, issued)
+        school = pages[0]["school_name"] if pages else "The school"
+        # Written before the transaction commits: a file that cannot be written issues no codes.
+        write_private_text(out, render_consent_forms(pages, school_name=school), force=force, what="forms")
+        if codes is not None:
+            pupils = {plan.pupil.id: plan.pupil for plan in plans}
+            write_private_text(codes, codes_csv(issued, pupils), force=force, what="codes file")
+        return len(issued)
+
+    count = database(ctx).retrying(issue)
+    say(
+        f"Wrote {count} consent form(s) to {out}, each with its own reply code. Open it in a browser and "
+        "print it."
+    )
+    if codes is not None:
+        say(f"Wrote the {count} reply code(s) issued to {codes}.")
 
 
 @app.command("import")
 def consent_import(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="A CSV of returned forms: UPN, Service, Decision, Given by, Date, Method.")
+        Path,
+        typer.Argument(
+            help="A CSV of returned forms (UPN, Service, Decision, Given by, Date, Method), or the answers "
+            "exported from Microsoft Forms or Google Forms (a Reply code column, a timestamp, a column per "
+            "service)."
+        ),
     ],
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="The file's encoding, if not detected.")
@@ -277,6 +357,13 @@ def consent_import(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the file and show what would be recorded.")
     ] = False,
+    keep_email: Annotated[
+        bool,
+        typer.Option(
+            "--keep-email",
+            help="Keep the parent's e-mail address from an online form's answers (not kept otherwise).",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Record a batch of returned consent forms, all or nothing: each row is one parent's decision."""
@@ -286,7 +373,12 @@ def consent_import(
 
     def import_returns(session):  # type: ignore[no-untyped-def]
         outcomes = import_consent_returns(
-            session, file, encoding=encoding, recorded_by=recorded_by, default_date=default_date
+            session,
+            file,
+            encoding=encoding,
+            recorded_by=recorded_by,
+            default_date=default_date,
+            keep_email=keep_email,
         )
         if dry_run:
             session.rollback()
@@ -305,3 +397,10 @@ def consent_import(
         say(f"Dry run: {written} decision(s) would be recorded ({summary(outcomes)}); nothing was written.")
     else:
         say(f"Recorded {written} decision(s) from {file.name}: {summary(outcomes)}.")
+    flagged = sum(1 for outcome in outcomes if outcome.detail.startswith("Flagged:"))
+    if flagged:
+        say(f"{flagged} withdrawal(s) came on an expired reply code or for a pupil who left: flagged above.")
+
+
+# `consent missing` and `consent renewals` live in their own module, registered on this app.
+from cloudctl.cli import consent_collection as _consent_collection  # noqa: E402, F401

@@ -21,13 +21,35 @@ def init(
         int | None,
         typer.Option("--review-months", help="Months between risk assessment reviews (default 12)."),
     ] = None,
+    consent_months: Annotated[
+        int | None,
+        typer.Option(
+            "--consent-months",
+            help="Months a parent's consent lasts before it needs renewal, e.g. 24 (0: until withdrawn, "
+            "the default).",
+        ),
+    ] = None,
+    reply_code_days: Annotated[
+        int | None,
+        typer.Option(
+            "--reply-code-days",
+            help="Days a consent form's reply code is accepted after the form is printed (default 90).",
+        ),
+    ] = None,
 ):
     """Set up the school (or change its settings). Every other record is kept."""
     from cloudctl.domain.settings import init_school, settings_record
 
     db = database(ctx)
     with db.write() as session:
-        settings = init_school(session, school_name=school, years=years, review_months=review_months)
+        settings = init_school(
+            session,
+            school_name=school,
+            years=years,
+            review_months=review_months,
+            consent_months=consent_months,
+            reply_code_days=reply_code_days,
+        )
         record = settings_record(settings)
     say(f"The database is {db.location.describe()}.")
     render_record(record, OutputFormat.table, title="School settings")

@@ -13,6 +13,7 @@ GUARDED = {
     "consent_event": "Consent events",
     "risk_assessment": "Risk assessments",
     "upn_change": "UPN changes",
+    "reply_code": "Issued consent forms",
 }
 
 

@@ -60,6 +60,7 @@ HISTORY_TABLES: dict[str, str] = {
     "consent_event": "consent decisions",
     "risk_assessment": "risk assessments",
     "upn_change": "UPN changes",
+    "reply_code": "consent forms issued and their reply codes",
 }
 DIGEST_COLUMN = "content_digest"
 CHAIN_COLUMN = "chain_hash"

@@ -31,6 +31,10 @@ class SchoolSettings(SQLModel, table=True):
     review_months: int = Field(default=12)
     # The register document's opening paragraphs, separated by blank lines.
     preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Days a consent form's reply code is accepted after the form is printed (revision 0008).
+    reply_code_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
+    # Months a parent's consent lasts before it needs renewing; None means it does not lapse.
+    consent_months: int | None = Field(default=None, nullable=True)
 
 
 class RegisterSection(SQLModel, table=True):
@@ -197,6 +201,34 @@ class ConsentEvent(SQLModel, table=True):
     # From --class, --year or an opt-in with --all-services: it never overrides a parent's own decision.
     # NULL on rows from before revision 0006 (all single decisions), so their digests still verify.
     bulk: bool | None = Field(default=None, nullable=True)
+    # The consent form (reply code) this decision answered; NULL on rows from before revision 0008.
+    reply_code_id: int | None = Field(default=None, nullable=True, foreign_key="reply_code.id", index=True)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+class ReplyCode(SQLModel, table=True):
+    """A consent form issued to a pupil, and the reply code printed on it. History: never changed.
+
+    `service_versions` is what the parent was told: a JSON list of service_version ids, in the form's
+    order. `form` keeps the rest of what was printed that may change later (the pupil's name and class
+    as printed, the school's name, and per service the privacy-policy address and the answer on
+    record), so `consent form --reprint` reproduces the page exactly.
+    """
+
+    __tablename__ = "reply_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, unique=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    issued_on: date
+    # The last day the code is accepted (the school's reply_code_days when it was issued).
+    expires_on: date
+    service_versions: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    form: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    issued_by: str
     recorded_at: datetime = Field(default_factory=utcnow)
     # The history chain (cloudctl.db.history_chain): set as the row is inserted.
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
@@ -206,5 +238,5 @@ class ConsentEvent(SQLModel, table=True):
 # History rows are sealed into their table's chain as they are written.
 from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
-for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange):
+for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange, ReplyCode):
     seal_on_insert(_history)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
-from cloudctl.db.models import ConsentEvent, Pupil, Service
+from cloudctl.db.models import ConsentEvent, Pupil, Service, ServiceVersion
 from cloudctl.domain import consent_policy
 from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modules import from here)
     BULK,
@@ -34,7 +35,9 @@ from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modu
     REFUSE,
     SINGLE,
     STATUSES,
+    UNLIMITED,
     WRITTEN_ACTIONS,
+    ConsentLifetime,
     PairEvent,
     PupilFacts,
     Request,
@@ -52,7 +55,7 @@ from cloudctl.errors import InvalidInput, NotFound, RuleRefused
 from cloudctl.vocab.dates import check_event_date
 from cloudctl.vocab.text import gate_name, gate_prose, gate_text
 
-METHODS = ("form", "email", "phone", "in-person", "app", "other")
+METHODS = ("form", "online-form", "email", "phone", "in-person", "app", "other")
 
 _DECISION_WORDS = {
     OPT_IN: {
@@ -98,6 +101,7 @@ def parse_decision(text: str) -> str:
 
 _METHOD_ALIASES = {
     "paper": "form",
+    "online": "online-form",
     "paper-form": "form",
     "telephone": "phone",
     "call": "phone",
@@ -235,11 +239,31 @@ def display_name(pupil: Pupil) -> str:
     return f"{pupil.preferred_forename or pupil.forename} {pupil.preferred_surname or pupil.surname}"
 
 
+def consent_lifetime(session: Session | None, today: date | None = None) -> ConsentLifetime:
+    """How long an opt-in lasts at this school (`init --consent-months`), counted to today."""
+    from cloudctl.domain.settings import get_settings
+
+    months = None if session is None else getattr(get_settings(session), "consent_months", None)
+    if months is None:
+        return UNLIMITED
+    return ConsentLifetime(months, today or date.today())
+
+
 class ServiceRule(consent_policy.ServiceRule):
-    """The policy's ServiceRule, with the one query that reads every pupil service's rules at once."""
+    """The policy's ServiceRule with the school's consent lifetime in it, and the one query that reads every
+    pupil service's rules at once. Every status the application shows comes from a rule built here, so
+    consent older than the school's lifetime needs renewal in every report, form and export alike."""
 
     @classmethod
-    def for_pupil_services(cls, session: Session) -> list[ServiceRule]:
+    def of(cls, service: Service, lifetime: ConsentLifetime | None = None) -> ServiceRule:
+        if lifetime is None:
+            lifetime = consent_lifetime(object_session(service))
+        return super().of(service, lifetime)
+
+    @classmethod
+    def for_pupil_services(
+        cls, session: Session, lifetime: ConsentLifetime | None = None
+    ) -> list[ServiceRule]:
         """Every pupil service not retired, in register order (read lean: reports call it every time)."""
         rows = fetch_rows(
             session,
@@ -247,7 +271,8 @@ class ServiceRule(consent_policy.ServiceRule):
             "FROM service WHERE category = ? AND status <> ? ORDER BY position, id",
             ["pupil", "retired"],
         )
-        return [cls.build(*row[:7], row[7] or "") for row in rows]
+        lifetime = lifetime or consent_lifetime(session)
+        return [cls.build(*row[:7], row[7] or "", lifetime) for row in rows]
 
 
 def status_for(service: Service, pupil: Pupil, standing: Standing | None) -> str:
@@ -380,10 +405,12 @@ class Standings:
                 continue
             # Only services for selected pupils care whether the pupil was selected.
             selected = rule.scope == "selected" and key in selected_pairs
-            combination = (key[1], year_group, row[2], selected, row[6])
+            # The age of an opt-in matters only as lapsed or not (the lifetime caches it per date).
+            lapsed = row[2] == OPT_IN and rule.lifetime.lapsed(str(row[3]))
+            combination = (key[1], year_group, row[2], selected, row[6], lapsed)
             status = known.get(combination)
             if status is None:
-                status = rule.status_of(True, year_group, row[2], selected, versions[row[6]])
+                status = rule.status_of(True, year_group, row[2], selected, versions[row[6]], str(row[3]))
                 known[combination] = status
             statuses.append((key[0], rule.name, status))
         return statuses
@@ -400,8 +427,14 @@ def apply_decision(
     *,
     reach: str = SINGLE,
     former_upn: ReplacedUpnNote | None = None,
+    told_version: ServiceVersion | None = None,
+    reply_code_id: int | None = None,
 ) -> Outcome:
     """Record one (checked) decision for one pupil and service, as the policy decides.
+
+    told_version: what the parent was told, when known otherwise than by the date (the version a reply
+    code's form listed); else the version in force on the decision's date. reply_code_id: the form the
+    answer came back on.
 
     The facts are gathered here (every event of the pair, for the policy's fold) and the verdict is the
     policy's (`consent_policy.decide`): a refusal raises RuleRefused; anything else comes back as an
@@ -413,7 +446,7 @@ def apply_decision(
     told = None
     if rule.category == "pupil":
         # What a parent signing on this date was told (recorded as a version if the service has none yet).
-        version = version_in_force(session, service, request.effective_on)
+        version = told_version or version_in_force(session, service, request.effective_on)
         told = folded(json.loads(version.data_categories))
     verdict = decide(
         rule,
@@ -438,6 +471,7 @@ def apply_decision(
                 note=request.note,
                 selected=verdict.selects,
                 bulk=verdict.bulk,
+                reply_code_id=reply_code_id,
             )
         )
         session.flush()
@@ -559,8 +593,12 @@ def import_consent_returns(
     recorded_by: str | None = None,
     default_date: date | None = None,
     today: date | None = None,
+    keep_email: bool = False,
 ) -> list[Outcome]:
     """Apply a CSV of returned forms, all or nothing: any invalid or refused row means nothing is recorded.
+
+    A file with a reply-code column and no UPN column (a Microsoft Forms or Google Forms export, or paper
+    forms typed in with their reply codes) is read by `domain.online_returns` instead.
 
     Each row is one parent's answer for one child and one service, so the policy treats it as a
     single decision (it may reverse a standing decision, and says so). Rows without a date take
@@ -568,12 +606,20 @@ def import_consent_returns(
     """
     from cloudctl.errors import CloudctlError, ImportRejected, Problem
     from cloudctl.importers.consent_returns import read_consent_returns
+    from cloudctl.importers.online_form_returns import has_reply_codes, read_headings
     from cloudctl.vocab.text import for_terminal
 
     today = today or date.today()
     name = Path(path).name
     if default_date is not None:
         check_event_date(default_date, "date given with --date", today)
+    if has_reply_codes(read_headings(Path(path), encoding)):
+        from cloudctl.domain.online_returns import import_online_form_returns
+
+        return import_online_form_returns(
+            session, Path(path), encoding=encoding, recorded_by=recorded_by, default_date=default_date,
+            keep_email=keep_email, today=today,
+        )  # fmt: skip
     recorded_by = gate_name(recorded_by, "name given with --recorded-by", required=False)
     rows = read_consent_returns(path, encoding)
     if rows and default_date is None and not any("date" in row.values for row in rows):

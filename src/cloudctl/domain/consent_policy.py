@@ -11,7 +11,8 @@ Facts in
 
 - rule: ServiceRule - the service: name, category (pupil/management/other/statutory), status
   (approved/awaiting-assessment/not-approved/retired), scope (years/selected/none), year codes, current
-  data categories (case-folded) and the year-groups text for messages.
+  data categories (case-folded), the year-groups text for messages, and the school's ConsentLifetime
+  (how many months an opt-in lasts, counted to today; unlimited unless the school sets it).
 - pupil: PupilFacts - upn, on_roll, year_group (an NC code), dob, left_on.
 - history: the pair's events (PairEvent: id, decision, effective date, giver, bulk, selected, what the
   parent was told), in any order. (A Standing alone is accepted too, as a history of one single event.)
@@ -76,10 +77,12 @@ The rules, in the order `decide` applies them
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from cloudctl.vocab.text import fold_name
@@ -140,9 +143,11 @@ class ServiceRule:
     open_years: frozenset[str]
     # The register's year-groups text ("Y2 - Y6"), for messages.
     years_text: str = ""
+    # How long an opt-in lasts (the school's --consent-months, counted to today): the age input.
+    lifetime: ConsentLifetime = field(default_factory=lambda: UNLIMITED)
 
     @classmethod
-    def of(cls, service: Service) -> ServiceRule:
+    def of(cls, service: Service, lifetime: ConsentLifetime | None = None) -> ServiceRule:
         return cls.build(
             service.id,
             service.name,
@@ -152,6 +157,7 @@ class ServiceRule:
             service.year_codes,
             service.data_categories,
             service.year_groups_text or "",
+            lifetime,
         )
 
     @classmethod
@@ -165,6 +171,7 @@ class ServiceRule:
         codes_text: str,
         categories_json: str,
         years_text: str = "",
+        lifetime: ConsentLifetime | None = None,
     ) -> ServiceRule:
         codes = frozenset(code for code in codes_text.split(",") if code)
         open_to_all = (category, status, scope) == ("pupil", "approved", "years")
@@ -178,6 +185,7 @@ class ServiceRule:
             categories=folded(json.loads(categories_json)),
             open_years=codes if open_to_all else frozenset(),
             years_text=years_text,
+            lifetime=lifetime or UNLIMITED,
         )
 
     def in_scope(self, year_group: str, *, selected: bool) -> bool:
@@ -201,24 +209,99 @@ class ServiceRule:
 
     def status_for(self, on_roll: bool, year_group: str, standing: Standing | None) -> str:
         if standing is None:
-            return self.status_of(on_roll, year_group, None, False, frozenset())
-        return self.status_of(on_roll, year_group, standing.decision, standing.selected, standing.told)
+            return self.status_of(on_roll, year_group, None, False, frozenset(), None)
+        return self.status_of(
+            on_roll, year_group, standing.decision, standing.selected, standing.told, standing.effective_on
+        )
 
     def default_status(self, year_group: str) -> str:
         """The status of a pupil on roll with no event for this service."""
-        return self.status_of(True, year_group, None, False, frozenset())
+        return self.status_of(True, year_group, None, False, frozenset(), None)
 
     def status_of(
-        self, on_roll: bool, year_group: str, decision: str | None, selected: bool, told: frozenset[str]
+        self,
+        on_roll: bool,
+        year_group: str,
+        decision: str | None,
+        selected: bool,
+        told: frozenset[str],
+        given_on: str | date | None,
     ) -> str:
-        """The pupil's standing with this service: the one place the rules of status live."""
+        """The pupil's standing with this service: the one place the rules of status live.
+
+        given_on: the standing decision's effective date (ISO text or a date): an opt-in older than the
+        school's consent lifetime needs renewal, as one that no longer covers the data does.
+        """
         if decision is None:
             return NO_RESPONSE if on_roll and year_group in self.open_years else NOT_ELIGIBLE
         if decision == OPT_OUT:
-            return OPTED_OUT  # a withdrawal always shows, eligible or not
+            return OPTED_OUT  # a withdrawal always shows, eligible or not; it never lapses
         if not self.eligible(on_roll, year_group, selected=selected):
             return NOT_ELIGIBLE
-        return OPTED_IN if self.categories <= told else NEEDS_RENEWAL
+        if not self.categories <= told or self.lifetime.lapsed(given_on):
+            return NEEDS_RENEWAL
+        return OPTED_IN
+
+    def renewal_reason(self, told: frozenset[str], given_on: str | date | None) -> str:
+        """Why an opt-in needs renewal, in words: what the service now receives that the parent was not
+        told of, or the date it lapsed."""
+        missing = ", ".join(sorted(self.categories - told))
+        if missing:
+            return f"the form predates what '{self.name}' now receives ({missing})"
+        lapsed_on = self.lifetime.lapses_on(given_on) if given_on is not None else None
+        return (
+            f"consent given on {_iso(given_on)} lapsed on {lapsed_on} (the school asks again after "
+            f"{self.lifetime.months} months)"
+        )
+
+
+def _iso(day: str | date | None) -> str:
+    return day.isoformat() if isinstance(day, date) else str(day)
+
+
+@dataclass(frozen=True)
+class ConsentLifetime:
+    """How long an opt-in lasts: `months` (None: until withdrawn), counted to `today`.
+
+    Consent given on day D for N months counts up to and including the day before D + N months
+    (calendar months, a short month's end clamped: 31 January + 1 month is 28 February) and has lapsed
+    from the START of D + N months: consent given on 2025-12-31 for 12 months counts through 2026-12-30
+    and needs renewal on 2026-12-31. An opt-out never lapses.
+    """
+
+    months: int | None = None
+    today: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.months is not None and self.today is None:
+            raise ValueError("a consent lifetime in months needs the day it is counted to")
+
+    @property
+    def unlimited(self) -> bool:
+        return self.months is None
+
+    def lapses_on(self, given_on: str | date) -> date | None:
+        """The first day consent given on `given_on` no longer counts, or None when it never lapses."""
+        if self.months is None:
+            return None
+        return _months_after(_iso(given_on), self.months)
+
+    def lapsed(self, given_on: str | date | None) -> bool:
+        if self.months is None or given_on is None:
+            return False
+        return self.today >= _months_after(_iso(given_on), self.months)
+
+
+@lru_cache(maxsize=4096)
+def _months_after(given_on: str, months: int) -> date:
+    """Calendar months after an ISO date, clamped to the month's end (a report asks for each date once)."""
+    day = date.fromisoformat(given_on[:10])
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+UNLIMITED = ConsentLifetime()
 
 
 class Standing(NamedTuple):
@@ -399,12 +482,13 @@ def decide(
     changes = folded_before.standing is None or standing_after.id != folded_before.standing.id
     selected_after = selects or (standing is not None and standing.selected)
     told_after = standing_after.told
+    given_after = standing_after.effective_on
     after = rule.status_of(
-        pupil.on_roll, pupil.year_group, standing_after.decision, selected_after, told_after
+        pupil.on_roll, pupil.year_group, standing_after.decision, selected_after, told_after, given_after
     )
 
     def record(text: str, action: str = RECORDED, kind: str = RECORD) -> Verdict:
-        status = _status_words(rule, before, after, told_after)
+        status = _status_words(rule, before, after, told_after, given_after)
         return Verdict(kind, action, f"{text}: {status}", before, after, selects, bulk)
 
     # 3. Nothing stands yet.
@@ -450,10 +534,18 @@ def decide(
         return record(f"{recorded} as history, dated before {stands}, which still stands")
     if before == NEEDS_RENEWAL:
         if after == NEEDS_RENEWAL:
-            return record(
-                f"{recorded}; it does not renew {stands}, because this form too predates the change"
+            why = (
+                "this form too predates the change"
+                if not rule.categories <= told_after
+                else "this consent too is older than consent lasts"
             )
-        return record(f"{recorded}; it renews {stands}, which no longer covered what the service receives")
+            return record(f"{recorded}; it does not renew {stands}, because {why}")
+        why = (
+            "which no longer covered what the service receives"
+            if not rule.covered_by(standing)
+            else "which had lapsed"
+        )
+        return record(f"{recorded}; it renews {stands}, {why}")
     if selects and before == NOT_ELIGIBLE:
         return record(f"{recorded}; it selects the pupil for '{rule.name}'")
     return record(recorded)
@@ -509,13 +601,14 @@ def _by(name: str | None, word: str = "by") -> str:
     return f" {word} {name}" if name else ""
 
 
-def _status_words(rule: ServiceRule, before: str, after: str, told: frozenset[str]) -> str:
+def _status_words(
+    rule: ServiceRule, before: str, after: str, told: frozenset[str], given_on: str | None
+) -> str:
     """The pupil's status after the decision, in words."""
     if after == NEEDS_RENEWAL:
-        missing = ", ".join(sorted(rule.categories - told))
         return (
-            f"needs renewal, because the form predates what '{rule.name}' now receives ({missing}), so the "
-            "pupil is not enrolled until a new opt-in is recorded"
+            f"needs renewal, because {rule.renewal_reason(told, given_on)}, so the pupil is not enrolled "
+            "until a new opt-in is recorded"
         )
     words = {
         OPTED_IN: "opted in",

@@ -6,11 +6,13 @@ import json
 
 from sqlmodel import Session, select
 
-from cloudctl.db.models import ConsentEvent, Provider, Service, ServiceVersion
+from cloudctl.db.models import ConsentEvent, Provider, ReplyCode, Service, ServiceVersion
 from cloudctl.domain.consent import (
     NEEDS_RENEWAL,
     OPT_IN,
     OPTED_IN,
+    ServiceRule,
+    Standing,
     consent_service,
     pupil_services,
     standings,
@@ -28,9 +30,10 @@ def consent_history(
     was told at the time."""
     pupil = pupil_by_upn(session, upn)[0]
     query = (
-        select(ConsentEvent, Service, ServiceVersion)
+        select(ConsentEvent, Service, ServiceVersion, ReplyCode)
         .join(Service, ConsentEvent.service_id == Service.id)
         .join(ServiceVersion, ConsentEvent.service_version_id == ServiceVersion.id)
+        .outerjoin(ReplyCode, ConsentEvent.reply_code_id == ReplyCode.id)
         .where(ConsentEvent.pupil_id == pupil.id)
     )
     if service_name is not None:
@@ -50,9 +53,20 @@ def consent_history(
             "note": event.note,
             "told_purpose": version.purpose,
             "told_data": json.loads(version.data_categories),
+            # The consent form the answer came back on (its reply code and the day it was issued), if any.
+            **_form_evidence(form),
         }
-        for event, service, version in rows
+        for event, service, version, form in rows
     ]
+
+
+def _form_evidence(form: ReplyCode | None) -> dict:
+    from cloudctl.vocab.reply_code import format_reply_code
+
+    if form is None:
+        return {"form": None, "form_code": None, "form_issued_on": None}
+    code, issued_on = format_reply_code(form.code), str(form.issued_on)[:10]
+    return {"form": f"{code} of {issued_on}", "form_code": code, "form_issued_on": issued_on}
 
 
 def consent_status(session: Session, upn: str) -> list[dict]:
@@ -112,7 +126,7 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
         elif service.category == "pupil":
             standing = latest.get((pupil.id, service.id))
             if standing is not None and standing.decision == OPT_IN:
-                basis = _consent_basis(status_for(service, pupil, standing), standing.effective_on, service)
+                basis = _consent_basis(status_for(service, pupil, standing), standing, service)
         if basis is not None:
             rows.append(
                 {
@@ -126,11 +140,13 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
     return rows
 
 
-def _consent_basis(status: str, since: str, service: Service) -> str:
+def _consent_basis(status: str, standing: Standing, service: Service) -> str:
+    since = standing.effective_on
     if status == OPTED_IN:
         return "parent's consent"
     if status == NEEDS_RENEWAL:
-        return f"parent's consent of {since}, which needs renewal: the service's data has changed since"
+        reason = ServiceRule.of(service).renewal_reason(standing.told, since)
+        return f"parent's consent of {since}, which needs renewal: {reason}"
     why = "the service is retired" if service.status == "retired" else "the pupil is no longer eligible"
     return f"parent's consent of {since}; no longer sent ({why}): ask the provider to delete what it holds"
 

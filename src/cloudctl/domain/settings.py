@@ -33,12 +33,27 @@ def check_review_months(months: int) -> int:
     return months
 
 
+def check_consent_months(months: int) -> int | None:
+    """How long consent lasts, in months: 1 to 120, or 0 for "until withdrawn" (None, the default)."""
+    if months == 0:
+        return None
+    if not 1 <= months <= 120:
+        raise InvalidInput(
+            f"Consent lasting {months} months is not accepted: give a whole number of months from 1 to "
+            "120 (12 asks again every year, 24 every two years), or 0 for consent that lasts until it is "
+            "withdrawn."
+        )
+    return months
+
+
 def init_school(
     session: Session,
     *,
     school_name: str | None = None,
     years: str | None = None,
     review_months: int | None = None,
+    consent_months: int | None = None,
+    reply_code_days: int | None = None,
 ) -> SchoolSettings:
     """Create or update the settings; every other row is kept."""
     from cloudctl.domain.services import refresh_year_groups
@@ -58,6 +73,12 @@ def init_school(
         settings.year_groups = ",".join(codes)
     if review_months is not None:
         settings.review_months = check_review_months(review_months)
+    if consent_months is not None:
+        settings.consent_months = check_consent_months(consent_months)
+    if reply_code_days is not None:
+        from cloudctl.domain.reply_codes import check_reply_code_days
+
+        settings.reply_code_days = check_reply_code_days(reply_code_days)
     session.add(settings)
     session.flush()
     if years_changed:
@@ -71,4 +92,6 @@ def settings_record(settings: SchoolSettings) -> dict:
         "year_groups": list(school_years(settings)),
         "year_groups_text": format_year_codes(school_years(settings)),
         "review_months": settings.review_months,
+        "consent_months": settings.consent_months,
+        "reply_code_days": settings.reply_code_days,
     }

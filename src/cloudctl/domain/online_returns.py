@@ -1,0 +1,301 @@
+"""Answers returned by reply code (Microsoft Forms, Google Forms, or paper forms typed in by the office),
+applied all or nothing.
+
+Each submission names a form by its reply code: the pupil, the day the form was issued, and the version of
+each service the parent was told of. Each answered question is one parent's decision for one child and one
+service (the policy's SINGLE reach), recorded with the submission's date, the parent's name as given, method
+"online-form" (or the file's Method column; "form" for paper forms typed with a Date column), the version the
+form listed, and the form itself (consent_event.reply_code_id).
+
+Refused, with the line (and nothing recorded from the file): a reply code no form carries or mistyped, a
+question heading that names no service, an answer that is not yes or no, a submission dated before its form
+was issued or in the future, and a Yes on a code that had expired (a newer form was issued, or it is past the
+school's --reply-code-days) or for a pupil who has left. A No on such a code is recorded and flagged: a
+withdrawal is never refused.
+
+Submissions are applied in the order they were made (their time of day too), so of two for one pupil the
+later stands and both are in the history. The same file imported again records nothing new: a submission
+already recorded (the same form, service, answer and submission time, which the event's note keeps) is
+skipped, and otherwise the policy's repeat rules apply as to any decision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session
+
+from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.models import Service
+from cloudctl.domain.consent import (
+    OPT_IN,
+    OPT_OUT,
+    SINGLE,
+    ConsentRequest,
+    Outcome,
+    apply_decision,
+    display_name,
+    parse_method,
+)
+from cloudctl.domain.lookup import normalise_name, suggestion
+from cloudctl.domain.reply_codes import CodeLookup, lookup_code
+from cloudctl.errors import CloudctlError, ImportRejected, InvalidInput, Problem
+from cloudctl.importers.online_form_returns import (
+    Layout,
+    Submission,
+    answer_decision,
+    read_online_form_returns,
+    submission_time,
+)
+from cloudctl.vocab.dates import check_event_date, parse_date
+from cloudctl.vocab.text import for_terminal, gate_name, gate_prose, gate_text
+
+FLAGGED = "Flagged"
+
+# Words around a service's name in a question's heading ("Do you consent to your child using My Maths?").
+_QUESTION_WORDS = re.compile(
+    r"^(?:(?:do|does) you (?:give |agree |consent )?(?:consent |permission |agree )?(?:to |for )?"
+    r"(?:your child |my child )?(?:using |to use |being enrolled in |joining |for )?"
+    r"|i (?:consent|agree) to (?:my child )?(?:using )?|consent (?:for|to) |permission (?:for|to use) )",
+    re.IGNORECASE,
+)
+
+
+def _bare(heading: str) -> str:
+    text = heading.strip().rstrip("?:.! ")
+    return _QUESTION_WORDS.sub("", text).strip()
+
+
+def match_questions(session: Session, layout: Layout) -> tuple[dict[int, Service], list[Problem]]:
+    """The service each question column names: its name as the register writes it (case and spaces aside),
+    or a question containing that name (the longest, when several fit). A heading naming none is a problem
+    with the register's closest names suggested, as a misspelt name is anywhere else."""
+    services = session.exec(_services_query()).all()
+    by_name: dict[str, list[Service]] = {}
+    for service in services:
+        by_name.setdefault(normalise_name(service.name), []).append(service)
+
+    def pick(candidates: list[Service]) -> Service:
+        pupil = [service for service in candidates if service.category == "pupil"]
+        return (pupil or candidates)[0]
+
+    matched: dict[int, Service] = {}
+    problems: list[Problem] = []
+    for index, heading in layout.questions:
+        wanted = normalise_name(_bare(heading))
+        if wanted in by_name:
+            matched[index] = pick(by_name[wanted])
+            continue
+        whole = f" {normalise_name(heading.replace('?', ' '))} "
+        inside = [name for name in by_name if f" {name} " in whole]
+        if inside:
+            matched[index] = pick(by_name[max(inside, key=len)])
+            continue
+        hint = suggestion(_bare(heading), [service.name for service in services])
+        problems.append(
+            Problem(
+                layout.heading_line,
+                for_terminal(heading[:60]),
+                "",
+                f"this question's heading names no service in the register.{hint} Rename the column to the "
+                "service's name as the register writes it (or to a question that contains it).",
+            )
+        )
+    return matched, problems
+
+
+def _services_query():  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    return select(Service).order_by(Service.position, Service.id)
+
+
+@dataclass
+class _Parsed:
+    submission: Submission
+    on: date
+    time_of_day: tuple[int, int, int]
+    lookup: CodeLookup
+    given_by: str | None
+    relationship: str | None
+    note: str
+    method: str
+    flag: str | None
+
+
+def import_online_form_returns(
+    session: Session,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    recorded_by: str | None = None,
+    default_date: date | None = None,
+    keep_email: bool = False,
+    today: date | None = None,
+) -> list[Outcome]:
+    """Apply a file of answers by reply code, all or nothing (see the module docstring)."""
+    today = today or date.today()
+    returns = read_online_form_returns(path, encoding)
+    layout = returns.layout
+    services, problems = match_questions(session, layout)
+    if problems:
+        raise ImportRejected(path.name, problems)
+    headings = layout.headings
+    parsed: list[_Parsed] = []
+    for submission in returns.submissions:
+        column = ""
+        try:
+            column = headings[layout.fields["time"]].strip()
+            on, time_of_day = _when(submission, layout, default_date, today)
+            column = headings[layout.fields["code"]].strip()
+            code = gate_text(submission.values.get("code"), "reply code", required=True)
+            lookup = lookup_code(session, code, on=on)
+            if on < lookup.issued.issued_on:
+                raise InvalidInput(
+                    f"submitted on {on.isoformat()}, before the form with reply code {lookup.issued.shown} "
+                    f"was issued ({lookup.issued.issued_on.isoformat()}): check the code and the date."
+                )
+            parsed.append(_parse(submission, layout, on, time_of_day, lookup, keep_email))
+        except CloudctlError as error:
+            problems.append(Problem(submission.line, column, "", error.message))
+    if problems:
+        raise ImportRejected(path.name, problems)
+    parsed.sort(key=lambda item: (item.on, item.time_of_day, item.submission.line))
+    already = _recorded_submissions(session, {item.lookup.issued.id for item in parsed})
+    outcomes: list[Outcome] = []
+    for item in parsed:
+        for index, answer in item.submission.answers:
+            column = headings[index].strip()
+            try:
+                outcome = _apply_answer(session, item, services[index], answer, already, recorded_by, today)
+            except CloudctlError as error:
+                shown = answer if len(answer) <= 60 else answer[:60] + "..."
+                problems.append(Problem(item.submission.line, column, for_terminal(shown), error.message))
+                continue
+            outcomes.append(outcome)
+    if problems:
+        problems.sort(key=lambda problem: problem.line)
+        raise ImportRejected(path.name, problems)
+    return outcomes
+
+
+def _when(
+    submission: Submission, layout: Layout, default_date: date | None, today: date
+) -> tuple[date, tuple[int, int, int]]:
+    written = gate_text(submission.values.get("time"), "timestamp")
+    if not written:
+        if default_date is None:
+            raise InvalidInput(
+                "the timestamp is empty: give the date the form was answered, or --date DATE for the rows "
+                "without one."
+            )
+        return default_date, (0, 0, 0)
+    day_text, time_of_day = submission_time(written)
+    on = parse_date(day_text, what="timestamp")
+    return check_event_date(on, "submission date", today), time_of_day
+
+
+def _parse(
+    submission: Submission,
+    layout: Layout,
+    on: date,
+    time_of_day: tuple[int, int, int],
+    lookup: CodeLookup,
+    keep_email: bool,
+) -> _Parsed:
+    values = submission.values
+    given_by = gate_name(values.get("given_by"), "parent's name", required=False)
+    relationship = gate_name(values.get("relationship"), "relationship", required=False)
+    method = parse_method(
+        gate_text(values.get("method"), "method") or ("online-form" if layout.online else "form")
+    )
+    hours, minutes, seconds = time_of_day
+    when = on.isoformat() + (f" {hours:02}:{minutes:02}:{seconds:02}" if layout.online else "")
+    # The note keeps the form and the submission's time: the evidence, and what a re-import recognises.
+    parts = [f"reply code {lookup.issued.shown}, {'submitted' if layout.online else 'dated'} {when}"]
+    email = gate_text(values.get("email"), "e-mail address")
+    if keep_email and email:
+        parts.append(f"e-mail {email}")
+    note = gate_prose(values.get("note"), "note")
+    if note:
+        parts.append(note)
+    flag = lookup.expired_because
+    if flag is None and not lookup.pupil.on_roll:
+        flag = f"pupil {lookup.pupil.upn} is no longer on roll (left {lookup.pupil.left_on})"
+    elif flag is not None:
+        flag = f"reply code {lookup.issued.shown} had expired: {flag}"
+    return _Parsed(
+        submission, on, time_of_day, lookup, given_by, relationship, "; ".join(parts), method, flag
+    )
+
+
+def _recorded_submissions(session: Session, form_ids: set[int]) -> set[tuple]:
+    """(form id, service id, decision, note) of every event already recorded from these forms."""
+    found: set[tuple] = set()
+    ids = sorted(form_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = fetch_rows(
+            session,
+            "SELECT reply_code_id, service_id, decision, note FROM consent_event "
+            f"WHERE reply_code_id IN ({placeholders(len(chunk))})",
+            chunk,
+        )
+        found.update(rows)
+    return found
+
+
+def _apply_answer(
+    session: Session,
+    item: _Parsed,
+    service: Service,
+    answer: str,
+    already: set[tuple],
+    recorded_by: str | None,
+    today: date,
+) -> Outcome:
+    decision = answer_decision(gate_text(answer, "answer") or "")
+    if decision is None:
+        raise InvalidInput(
+            f'"{answer}" is not a yes or no answer (such as Yes, No, "I agree", "I do not agree"): correct '
+            "the answer, or leave it empty if the parent did not answer."
+        )
+    lookup, pupil = item.lookup, item.lookup.pupil
+    if decision == OPT_IN and item.flag is not None:
+        raise InvalidInput(
+            f"a Yes cannot be taken from this submission: {item.flag}. Send a new form "
+            f"(cloudctl consent form --upn {pupil.upn} --out FILE) and record the answer it brings."
+        )
+    version = lookup.versions.get(service.id)
+    if version is None and decision == OPT_IN:
+        raise InvalidInput(
+            f"the form with reply code {lookup.issued.shown} did not list '{service.name}', so the parent "
+            "was not told about it: a Yes cannot be taken for it. Check the column, or send a new form."
+        )
+    key = (lookup.issued.id, service.id, decision, item.note)
+    if key in already:
+        return Outcome(pupil.upn, display_name(pupil), service.name, "unchanged",
+                       f"this submission ({item.note}) is already recorded: nothing recorded")  # fmt: skip
+    request = ConsentRequest(
+        decision=decision,
+        effective_on=item.on,
+        method=item.method,
+        given_by=item.given_by or f"Reply to form {lookup.issued.shown}",
+        relationship=item.relationship,
+        recorded_by=recorded_by,
+        note=item.note,
+    ).checked(today)
+    outcome = apply_decision(
+        session, pupil, service, request, reach=SINGLE, told_version=version, reply_code_id=lookup.issued.id
+    )
+    if outcome.written:
+        already.add(key)
+    if item.flag is not None and decision == OPT_OUT:
+        outcome.detail = (
+            f"{FLAGGED}: {item.flag}; the withdrawal is recorded all the same (a withdrawal is never "
+            f"refused): {outcome.detail}"
+        )
+    return outcome
