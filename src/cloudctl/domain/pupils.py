@@ -14,7 +14,6 @@ For other modules: `get_pupil` (by UPN, NotFound with a clear message), `pupils_
 
 from __future__ import annotations
 
-import unicodedata
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ from cloudctl.domain.upn_identity import (
 from cloudctl.errors import Conflict, ImportRejected, InvalidInput, NotFound
 from cloudctl.importers.class_list import ClassList, PupilRow, upn_key
 from cloudctl.vocab.dates import format_date
-from cloudctl.vocab.text import NAME_LIMIT, gate_name, gate_text
+from cloudctl.vocab.text import NAME_LIMIT, fold_for_search, gate_name, gate_text, search_matches
 from cloudctl.vocab.upn import check_upn
 from cloudctl.vocab.year_groups import NC_YEARS, parse_year_code
 
@@ -200,17 +199,11 @@ def class_names(session: Session) -> list[str]:
     return sorted((name for name in names if name), key=str.casefold)
 
 
-def _fold(text: str) -> str:
-    """For searching: case and accents ignored, so "zoe" finds Zoë and "sian" finds Siân."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def search_pupils(session: Session, text: str) -> list[Pupil]:
     """Pupils (on roll first, then those who left) whose names hold every word of text, or whose UPN,
     earlier UPN or admission number is the text."""
-    words = _fold(gate_name(text, "search text", required=False) or "").split()
-    if not words:
+    typed = gate_name(text, "search text", required=False) or ""
+    if not fold_for_search(typed):
         raise InvalidInput("Give part of a pupil's name, their UPN or their admission number to search for.")
     key = clean_upn(text)
     names = select(
@@ -227,8 +220,7 @@ def search_pupils(session: Session, text: str) -> list[Pupil]:
         if upn == key or (admission_number and admission_number.lstrip("0") == key.lstrip("0") and key):
             found.add(pupil_id)
             continue
-        haystack = _fold(" ".join(part for part in name_parts if part))
-        if all(word in haystack for word in words):
+        if search_matches(typed, " ".join(part for part in name_parts if part)):
             found.add(pupil_id)
     if len(key) == 13:
         found.update(session.exec(select(UpnChange.pupil_id).where(UpnChange.old_upn == key)).all())
