@@ -43,7 +43,7 @@ from cloudctl.importers.class_list import ClassList, PupilRow, upn_key
 from cloudctl.vocab.dates import format_date
 from cloudctl.vocab.text import NAME_LIMIT, fold_for_search, gate_name, gate_text, search_matches
 from cloudctl.vocab.upn import check_upn
-from cloudctl.vocab.year_groups import NC_YEARS, parse_year_code
+from cloudctl.vocab.year_groups import YEAR_CODES, parse_year_code
 
 if TYPE_CHECKING:
     from sqlmodel.sql.expression import SelectOfScalar
@@ -71,7 +71,7 @@ RECORD_KEYS = ("upn", "upn_temporary", *COMPARED, "on_roll", "left_on")
 DEMO_CLASS_LIST = "demo-class-list.csv"
 # The bundled class list is an export made at the start of the 2026-27 school year.
 DEMO_AS_OF = date(2026, 9, 1)
-_YEAR_ORDER = {code: index for index, code in enumerate(NC_YEARS)}
+_YEAR_ORDER = {code: index for index, code in enumerate(YEAR_CODES)}
 
 Progress = Callable[[int, int], None]
 
@@ -311,6 +311,8 @@ class ImportSummary:
     # For a dry run that a real import would refuse without --allow-leavers: what to do.
     leavers_note: str | None = None
     changes: list[PupilChange] = field(default_factory=list)  # only when details were asked for
+    # Said after the counts: the sheet read, duplicate headings resolved, columns not read.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def pupils(self) -> int:
@@ -357,7 +359,7 @@ class ImportSummary:
                 f" {self.temporary} pupil(s) have a temporary UPN: when the MIS has the permanent one, run "
                 "cloudctl pupil change-upn OLD NEW."
             )
-        return text
+        return "\n".join([text, *self.warnings])
 
 
 class _Held:
@@ -572,7 +574,10 @@ def import_class_list(
     dry_run writes nothing; details collects every change (with the fields) in the summary's `changes`.
     """
     as_of = as_of or date.today()
-    with ClassList(path, as_of=as_of, encoding=encoding) as class_list:
+    from cloudctl.domain.settings import get_settings, school_years
+
+    taught = school_years(get_settings(session))
+    with ClassList(path, as_of=as_of, encoding=encoding, taught=taught) as class_list:
         present = class_list.present
         compared = [name for name in COMPARED if name in present]
         fingerprint = _fingerprinter(compared)
@@ -638,6 +643,7 @@ def import_class_list(
                     _describe_changes(session, pending, compared, summary)
         summary.added, summary.unchanged, summary.temporary = added, unchanged, temporary
         summary.notes_ignored = class_list.notes_ignored
+        summary.warnings = class_list.warnings
         if progress is not None:
             progress(class_list.size, class_list.size)
         if problems:

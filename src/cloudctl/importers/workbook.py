@@ -21,13 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING
 
 from cloudctl.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import zipfile  # imported where a workbook is read: importing this module stays cheap
 
 # How many rows from the top of a sheet may be title lines before the heading row.
 HEADING_SEARCH_ROWS = 20
@@ -122,6 +124,8 @@ def _not_a_workbook(path: Path, start: bytes, what: str) -> InvalidInput:
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> the path of its XML inside the archive."""
+    from xml.etree import ElementTree
+
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     try:
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -260,6 +264,9 @@ def read_workbook(
     `what` names the file in messages ("class list"); `heading_hint` says what heading row was looked for
     ('heading row naming a "UPN" column', read after "a" or "no").
     """
+    import zipfile
+    from xml.etree import ElementTree
+
     from python_calamine import CalamineError, CalamineWorkbook
 
     from cloudctl.importers.delimited_file import open_regular_file
