@@ -18,6 +18,9 @@ POLICY_STATEMENTS = (
     "Where you do not opt in, the school will do all it reasonably can to provide an offline alternative.",
 )
 
+# What a parent reads where the register does not yet say who provides a service.
+NO_PROVIDER = "not yet recorded by the school"
+
 
 def form_pages(session: Session, *, class_name: str | None = None, upn: str | None = None) -> list[dict]:
     """What each pupil's page shows: the pupil, and the approved services they are eligible for."""
@@ -31,7 +34,7 @@ def form_pages(session: Session, *, class_name: str | None = None, upn: str | No
         )
     rows = session.exec(
         select(Service, Provider)
-        .join(Provider, Service.provider_id == Provider.id)
+        .outerjoin(Provider, Service.provider_id == Provider.id)
         .where(Service.category == "pupil", Service.status == "approved")
         .order_by(Service.position)
     ).all()
@@ -47,7 +50,7 @@ def form_pages(session: Session, *, class_name: str | None = None, upn: str | No
                 offered.append(
                     {
                         "name": service.name,
-                        "provider": provider.name,
+                        "provider": provider.name if provider else NO_PROVIDER,
                         "purpose": service.purpose,
                         "data_shared": categories_of(service),
                     }
