@@ -238,3 +238,26 @@ def test_json_output_of_a_table_import_lists_the_entries(cli, tmp_path):
     result = cli.ok("register", "import", str(_copy(tmp_path, "tab-table.txt")), "--format", "json")
     entries = [row for row in json.loads(result.stdout) if row["part"] == "entry"]
     assert [row["service"] for row in entries] == ["Sparx Maths", "Nessy", "CPOMS"]
+
+
+def test_a_csv_saved_as_text_is_read_as_csv(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = tmp_path / "services.txt"
+    path.write_bytes((DATA / "services.csv").read_bytes())
+    result = cli.ok("register", "import", str(path))
+    assert "a CSV file" in result.stderr
+    assert len(_services(cli)) == 3
+
+
+def test_a_hunwick_entry_with_another_label_for_a_field_reads_it_as_that_field(cli, tmp_path):
+    cli.ok("init", "--school", "Hunwick Primary School")
+    text = (
+        "Hunwick Primary School\nCloud Service Providers\n\nServices for Pupils or Parents\n\n"
+        "My Maths\nVendor: Oxford University Press\nWebsite: <https://www.mymaths.co.uk/>\n"
+        "Reason: Maths homework\nKey information held: child name, class\nService Type: Purchased\n"
+        "Year groups: All\nRisk assessment date: May 2018\n"
+    )
+    cli.ok("register", "import", str(_copy(tmp_path, "register.txt", text)))
+    shown = _show(cli, "My Maths", "pupil")
+    assert (shown["provider"], shown["purpose"]) == ("Oxford University Press", "Maths homework")
+    assert shown["data_shared"] == ["full name", "class"]

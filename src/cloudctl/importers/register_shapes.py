@@ -36,6 +36,10 @@ def read_register_file(path: Path, *, default_category: str | None = None) -> Re
         return read_register_workbook(path, default_category=default_category)
     text = read_text_file(path, "register").replace("\f", "")
     refuse_control_characters(text)
+    if looks_like_csv(text):  # a CSV saved as .txt
+        from cloudctl.importers.register_csv import read_register_csv
+
+        return read_register_csv(path, default_category=default_category)
     separator = table_separator(text)
     if separator is not None:
         from cloudctl.importers.register_table import read_register_table
@@ -49,7 +53,17 @@ def read_register_file(path: Path, *, default_category: str | None = None) -> Re
     return document
 
 
-_PIPE_ROW = re.compile(r"^\s*\|?[^|]*(\|[^|]*){1,}\|?\s*$")
+def looks_like_csv(text: str) -> bool:
+    """Whether the first line with text is a comma-separated heading row with a column naming the service."""
+    import csv
+
+    from cloudctl.importers.register_labels import field_for
+
+    first = next((line for line in re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff")) if line.strip()), "")
+    if "," not in first or "|" in first or "\t" in first:
+        return False
+    cells = next(csv.reader([first]))
+    return len(cells) >= 2 and any(field_for(cell) == "service_name" for cell in cells)
 
 
 def table_separator(text: str) -> str | None:
