@@ -95,3 +95,21 @@ def test_the_migration_keeps_providers_and_lets_a_service_have_none(tmp_path):
         assert columns["provider_id"]["nullable"]
         connection.execute(text("UPDATE service SET provider_id = NULL"))
     plain.dispose()
+
+
+def test_a_service_without_a_provider_is_on_the_consent_form_and_in_the_pupils_record(cli, tmp_path):
+    from tests.helpers.pupils import add_pupils
+
+    cli.ok("init", "--school", "Low Fell Primary")
+    _import(cli, tmp_path, NO_PROVIDERS, "--category", "pupil")
+    cli.ok(
+        "assess", "record", "Google Classroom", "--date", "2024-03-01", "--by", "DPO", "--outcome", "approved"
+    )
+    (upn,) = add_pupils(cli.url, [{"year_group": "4", "class_name": "4B"}])
+    forms = tmp_path / "forms.html"
+    cli.ok("consent", "form", "--upn", upn, "--out", str(forms))
+    page = forms.read_text(encoding="utf-8")
+    assert "Google Classroom" in page and "not yet recorded by the school" in page
+    cli.ok("consent", "optin", upn, "Google Classroom", "--by", "Jane Ashworth", "--relationship", "mother")
+    held = cli.json("pupil", "show", upn)["services_holding_data"]
+    assert [(row["service"], row["provider"]) for row in held] == [("Google Classroom", None)]
