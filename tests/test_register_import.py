@@ -529,7 +529,8 @@ def test_an_unparseable_document_is_refused_and_nothing_written(cli, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("Shopping list\nMilk\nBread\n", encoding="utf-8")
     result = cli.fails("register", "import", str(path))
-    assert "No section heading" in result.stderr
+    assert "Nothing in the file could be read as a service" in result.stderr
+    assert "found 3 lines of prose" in result.stderr
     assert "Services for Pupils or Parents" in result.stderr
 
 

@@ -42,6 +42,11 @@ ALIASES = {
         "contact names",
         "Parent / contact name",
     ],
+    "pupil work": ["pupil work", "work/content", "Work / content", "student work"],
+    "location data": ["geolocation", "Geo-location", "location"],
+    "IP addresses": ["IP addresses", "ip address", "IP"],
+    "bank details": ["bank details", "Bank account details"],
+    "pupil identifiers": ["student identifiers", "Pupil ID", "usernames"],
 }
 
 
@@ -95,6 +100,11 @@ def test_pupil_fields() -> None:
         "telephone numbers": None,
         "email addresses": None,
         "parent/contact names": None,
+        "pupil work": None,
+        "location data": None,
+        "IP addresses": None,
+        "bank details": None,
+        "pupil identifiers": None,
     }
 
 
@@ -238,3 +248,25 @@ def test_every_data_shared_line_in_the_register() -> None:
     # The fixture and the table must list the same lines in the same order, so neither can drift.
     assert [(field, text.strip()) for field, text in lines] == [(field, text) for field, text, _ in HUNWICK]
     assert [parse_data_shared(text) for _, text in lines] == [expected for _, _, expected in HUNWICK]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("photos, e mail, emial addresses", ["photographs", "email addresses"]),
+        ("child name; contact details of parents", ["full name", "contact details"]),
+        ("SEND information, medical and dietary needs", ["SEN", "medical"]),
+        ("work/content, geolocation, IP addresses", ["pupil work", "location data", "IP addresses"]),
+        ("bank details, student identifiers", ["bank details", "pupil identifiers"]),
+        ("Student: name, email\nStaff: name, emails", ["full name", "email addresses"]),
+    ],
+)
+def test_phrases_real_registers_use_are_recognised(text: str, expected: list[str]) -> None:
+    assert parse_data_shared(text) == expected
+
+
+def test_unrecognised_phrases_are_listed_as_written() -> None:
+    from cloudctl.vocab.data_categories import unrecognised_phrases
+
+    assert unrecognised_phrases("full name, reading age, Lexile score") == ["reading age", "Lexile score"]
+    assert unrecognised_phrases("photos, emial") == []

@@ -271,3 +271,48 @@ def test_every_year_groups_line_in_the_register() -> None:
         ("EYFS", "years", EYFS),
         ("", "none", ()),
     ]
+
+
+# -- the phrases registers use, and the DfE's X ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("Y5/6", ("5", "6")),
+        ("Years 7, 8 and 9", ("7", "8", "9")),
+        ("KS1", ("1", "2")),
+        ("KS2", ("3", "4", "5", "6")),
+        ("Key Stage 1 and 2", ("1", "2", "3", "4", "5", "6")),
+        ("Key Stages 1 & 2", ("1", "2", "3", "4", "5", "6")),
+        ("KS1/2", ("1", "2", "3", "4", "5", "6")),
+        ("Reception and KS1", ("R", "1", "2")),
+        ("Early Years", ("N1", "N2", "R")),
+        ("Early Years Foundation Stage", ("N1", "N2", "R")),
+        ("whole school", PRIMARY),
+        ("Whole School", PRIMARY),
+        ("KS2 and Year 1", ("1", "3", "4", "5", "6")),
+    ],
+)
+def test_register_phrases_are_read(text, codes):
+    assert parse_year_groups(text, PRIMARY) == YearGroups("years", codes, text)
+
+
+@pytest.mark.parametrize("text", ["Some pupils", "KS6", "Year 3 and", "5/", "Y5 to X", "Key Stage", "Y5/Y16"])
+def test_text_that_cannot_be_read_is_refused_never_read_as_none(text):
+    with pytest.raises(InvalidInput, match="not recognised"):
+        parse_year_groups(text, PRIMARY)
+
+
+@pytest.mark.parametrize("text", ["X", "x", "Year X", "NC Year X", " X "])
+def test_the_dfe_code_x_is_a_year_code(text):
+    assert parse_year_code(text) == "X"
+
+
+def test_x_is_listed_last_and_never_inside_a_range():
+    assert parse_year_list("X, R-6") == (*PRIMARY, "X")
+    assert format_year_codes(("13", "14", "X")) == "13-14, X"
+    assert parse_year_list(format_year_codes(("13", "14", "X"))) == ("13", "14", "X")
+    with pytest.raises(InvalidInput, match="in a range"):
+        parse_year_list("R-X")
+    assert "X" not in NC_YEARS

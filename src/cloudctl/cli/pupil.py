@@ -75,7 +75,9 @@ def import_progress(file: Path) -> Iterator[Progress | None]:
 @app.command("import")
 def pupil_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The class list exported from the MIS, as a CSV file.")],
+    file: Annotated[
+        Path, typer.Argument(help="The class list exported from the MIS, as a CSV or .xlsx file.")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,

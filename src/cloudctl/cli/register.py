@@ -17,25 +17,40 @@ app = typer.Typer(no_args_is_help=True)
 def register_import(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="The register as a text file, written like the published one.")
+        Path,
+        typer.Argument(
+            help='The register: a document (.txt) with a heading per service and "Label: value" lines, a '
+            "text table (| or tab separated), or a spreadsheet (.csv, .xlsx) with one row per service."
+        ),
     ],
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            "-c",
+            help="The section (pupil, management, other, statutory) of entries outside a section heading, "
+            "or of rows without a Category column.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
-    """Import a published register: entries are added, or updated by name and section.
+    """Import a register: entries are added, or updated by name and section.
 
-    A document cut short (an entry without the lines the other entries of its section have) or with no
-    entries is refused, and nothing is written.
+    A document cut short (an entry without the lines the other entries of its section have), or a file in
+    which nothing reads as a service, is refused, and nothing is written.
     """
-    from cloudctl.domain.register import import_register_document
-    from cloudctl.files import read_text_file
+    from cloudctl.domain.register import import_parsed_register
+    from cloudctl.domain.vocabulary import parse_category
+    from cloudctl.importers.register_shapes import read_register_file
 
-    text = read_text_file(file, "register")
+    default_category = parse_category(category) if category is not None else None
+    document = read_register_file(file, default_category=default_category)
     db = database(ctx)
     with db.write() as session:
-        result = import_register_document(session, text)
+        result = import_parsed_register(session, document)
         if dry_run:
             session.rollback()
     rows = [change.record() for change in result.changes]
@@ -52,8 +67,25 @@ def register_import(
         title="Register import (dry run: nothing written)" if dry_run else "Register import",
         empty="The document has no entries.",
     )
+    say(f"Read {file.name} as {result.shape}.")
     for warning in result.warnings:
         say(f"Warning: {warning}")
+    if result.kept_as_written:
+        listed = ", ".join(f'"{label}"' for label in result.kept_as_written)
+        say(
+            f"Kept as written with each service (no field of cloudctl's matches them): {listed}. They are "
+            "published with the register; see them with cloudctl service show NAME."
+        )
+    if result.unrecognised_data:
+        listed = "; ".join(
+            f'"{phrase}" ({", ".join(dict.fromkeys(names))})'
+            for phrase, names in result.unrecognised_data.items()
+        )
+        say(
+            f"Data shared that matches no data category, kept as written: {listed}. Where one means a "
+            "category cloudctl knows (full name, date of birth, photographs, email addresses, ...), "
+            'reword it with: cloudctl service edit "NAME" --category CATEGORY --data "TEXT"'
+        )
     counts = {
         action: sum(1 for change in result.entries if change.action == action)
         for action in ("added", "updated", "unchanged")
@@ -68,16 +100,25 @@ def register_import(
 @app.command("publish")
 def register_publish(
     ctx: typer.Context,
-    doc_format: Annotated[str, typer.Option("--format", "-f", help="markdown, html or text.")] = "markdown",
+    doc_format: Annotated[
+        str, typer.Option("--format", "-f", help="markdown, html, text, csv or xlsx (xlsx needs --out).")
+    ] = "markdown",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
     force: ForceOption = False,
 ):
-    """Write the register from the database, in the published document's structure."""
+    """Write the register from the database, in the published document's structure, or as a spreadsheet
+    (one row per service) that `register import` reads back."""
     from cloudctl.domain.register import build_register_document
-    from cloudctl.exporters.register_document import render_register_document
 
     with database(ctx).read() as session:
         document = build_register_document(session)
+    if doc_format.strip().lower() in ("csv", "xlsx"):
+        from cloudctl.exporters.register_spreadsheet import register_rows
+
+        _write_spreadsheet(*register_rows(document), doc_format, out, force, "the register")
+        return
+    from cloudctl.exporters.register_document import render_register_document
+
     text = render_register_document(document, doc_format.strip().lower())
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
@@ -86,6 +127,40 @@ def register_publish(
 
     write_private_text(out, text, force=force, what="register")
     say(f"Wrote the register to {out}.")
+
+
+@app.command("template")
+def register_template(
+    doc_format: Annotated[str, typer.Option("--format", "-f", help="csv or xlsx.")] = "xlsx",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (csv: else stdout).")
+    ] = None,
+    force: ForceOption = False,
+):
+    """Write an empty register spreadsheet: the column headings `register import` reads, and one example
+    row to overwrite."""
+    from cloudctl.exporters.register_spreadsheet import template_rows
+
+    _write_spreadsheet(*template_rows(), doc_format, out, force, "a register template")
+
+
+def _write_spreadsheet(headings, rows, doc_format: str, out: Path | None, force: bool, what: str) -> None:
+    from cloudctl.errors import InvalidInput
+    from cloudctl.exporters.register_spreadsheet import check_format, spreadsheet_bytes, write_spreadsheet
+
+    fmt = check_format(doc_format)
+    data = spreadsheet_bytes(headings, rows, fmt)
+    if out is None:
+        if fmt == "xlsx":
+            raise InvalidInput(
+                "An .xlsx workbook cannot be written to the terminal: give the file with --out."
+            )
+        typer.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    write_spreadsheet(out, data, force=force)
+    import shlex
+
+    say(f"Wrote {what} to {out}: import it with cloudctl register import {shlex.quote(str(out))}")
 
 
 @app.command("example")

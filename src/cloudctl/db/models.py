@@ -68,7 +68,8 @@ class Service(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     category: str = Field(max_length=20)
-    provider_id: int = Field(foreign_key="provider.id", index=True)
+    # None while the register names no provider (the service is the product): shown as missing.
+    provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True)
     purpose: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # The "Data Shared" text as written, and the categories parsed from it (a JSON list).
     data_shared_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

@@ -112,7 +112,7 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
     rows = []
     query = (
         select(Service, Provider)
-        .join(Provider, Service.provider_id == Provider.id)
+        .outerjoin(Provider, Service.provider_id == Provider.id)
         .order_by(Service.category, Service.position)
     )
     for service, provider in session.exec(query):
@@ -132,7 +132,7 @@ def services_holding_data(session: Session, upn: str) -> list[dict]:
                 {
                     "service": service.name,
                     "category": service.category,
-                    "provider": provider.name,
+                    "provider": provider.name if provider else None,
                     "basis": basis,
                     "data_shared": categories_of(service),
                 }

@@ -14,7 +14,6 @@ For other modules: `get_pupil` (by UPN, NotFound with a clear message), `pupils_
 
 from __future__ import annotations
 
-import unicodedata
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -42,9 +41,9 @@ from cloudctl.domain.upn_identity import (
 from cloudctl.errors import Conflict, ImportRejected, InvalidInput, NotFound
 from cloudctl.importers.class_list import ClassList, PupilRow, upn_key
 from cloudctl.vocab.dates import format_date
-from cloudctl.vocab.text import NAME_LIMIT, gate_name, gate_text
+from cloudctl.vocab.text import NAME_LIMIT, fold_for_search, gate_name, gate_text, search_matches
 from cloudctl.vocab.upn import check_upn
-from cloudctl.vocab.year_groups import NC_YEARS, parse_year_code
+from cloudctl.vocab.year_groups import YEAR_CODES, parse_year_code
 
 if TYPE_CHECKING:
     from sqlmodel.sql.expression import SelectOfScalar
@@ -72,7 +71,7 @@ RECORD_KEYS = ("upn", "upn_temporary", *COMPARED, "on_roll", "left_on")
 DEMO_CLASS_LIST = "demo-class-list.csv"
 # The bundled class list is an export made at the start of the 2026-27 school year.
 DEMO_AS_OF = date(2026, 9, 1)
-_YEAR_ORDER = {code: index for index, code in enumerate(NC_YEARS)}
+_YEAR_ORDER = {code: index for index, code in enumerate(YEAR_CODES)}
 
 Progress = Callable[[int, int], None]
 
@@ -200,17 +199,11 @@ def class_names(session: Session) -> list[str]:
     return sorted((name for name in names if name), key=str.casefold)
 
 
-def _fold(text: str) -> str:
-    """For searching: case and accents ignored, so "zoe" finds Zoë and "sian" finds Siân."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def search_pupils(session: Session, text: str) -> list[Pupil]:
     """Pupils (on roll first, then those who left) whose names hold every word of text, or whose UPN,
     earlier UPN or admission number is the text."""
-    words = _fold(gate_name(text, "search text", required=False) or "").split()
-    if not words:
+    typed = gate_name(text, "search text", required=False) or ""
+    if not fold_for_search(typed):
         raise InvalidInput("Give part of a pupil's name, their UPN or their admission number to search for.")
     key = clean_upn(text)
     names = select(
@@ -227,8 +220,7 @@ def search_pupils(session: Session, text: str) -> list[Pupil]:
         if upn == key or (admission_number and admission_number.lstrip("0") == key.lstrip("0") and key):
             found.add(pupil_id)
             continue
-        haystack = _fold(" ".join(part for part in name_parts if part))
-        if all(word in haystack for word in words):
+        if search_matches(typed, " ".join(part for part in name_parts if part)):
             found.add(pupil_id)
     if len(key) == 13:
         found.update(session.exec(select(UpnChange.pupil_id).where(UpnChange.old_upn == key)).all())
@@ -319,6 +311,8 @@ class ImportSummary:
     # For a dry run that a real import would refuse without --allow-leavers: what to do.
     leavers_note: str | None = None
     changes: list[PupilChange] = field(default_factory=list)  # only when details were asked for
+    # Said after the counts: the sheet read, duplicate headings resolved, columns not read.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def pupils(self) -> int:
@@ -365,7 +359,7 @@ class ImportSummary:
                 f" {self.temporary} pupil(s) have a temporary UPN: when the MIS has the permanent one, run "
                 "cloudctl pupil change-upn OLD NEW."
             )
-        return text
+        return "\n".join([text, *self.warnings])
 
 
 class _Held:
@@ -580,7 +574,10 @@ def import_class_list(
     dry_run writes nothing; details collects every change (with the fields) in the summary's `changes`.
     """
     as_of = as_of or date.today()
-    with ClassList(path, as_of=as_of, encoding=encoding) as class_list:
+    from cloudctl.domain.settings import get_settings, school_years
+
+    taught = school_years(get_settings(session))
+    with ClassList(path, as_of=as_of, encoding=encoding, taught=taught) as class_list:
         present = class_list.present
         compared = [name for name in COMPARED if name in present]
         fingerprint = _fingerprinter(compared)
@@ -646,6 +643,7 @@ def import_class_list(
                     _describe_changes(session, pending, compared, summary)
         summary.added, summary.unchanged, summary.temporary = added, unchanged, temporary
         summary.notes_ignored = class_list.notes_ignored
+        summary.warnings = class_list.warnings
         if progress is not None:
             progress(class_list.size, class_list.size)
         if problems:

@@ -81,6 +81,12 @@ class RegisterImport:
 
     changes: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # How the file was read ("a CSV file, one row per service"), for the summary.
+    shape: str = ""
+    # The labels or columns that map to no field of cloudctl's, as written: kept with each service.
+    kept_as_written: list[str] = field(default_factory=list)
+    # Phrases of "data shared" that no data category recognises, and the services they come from.
+    unrecognised_data: dict[str, list[str]] = field(default_factory=dict)
     # The document's own parts in words, for the summary: 'the title (was "A", now "B")'.
     other_changes: list[str] = field(default_factory=list)
 
@@ -127,8 +133,10 @@ def _fields_from_entry(entry: RegisterEntry) -> ServiceFields:
     if data is None:
         data = values.get("potential_data_shared")
     extra = {label: value for label, value in values.items() if label not in _KNOWN_LABELS}
+    # A register that never names providers (the service is the product) leaves the provider unset.
+    provider = values.get("service_provider") or None
     return ServiceFields(
-        provider=values["service_provider"],
+        provider=provider,
         purpose=values.get("purpose"),
         data_shared=data,
         service_type=values.get("service_type"),
@@ -146,17 +154,27 @@ def import_register(session: Session, text: str) -> list[Change]:
     return import_register_document(session, text).entries
 
 
-def import_register_document(session: Session, text: str, *, today: date | None = None) -> RegisterImport:
+def import_register_document(
+    session: Session, text: str, *, today: date | None = None, default_category: str | None = None
+) -> RegisterImport:
     """Add or update every part of the document; the caller commits, or rolls back for a dry run.
 
     Nothing is written unless the whole document passes: the text gate on every line and value, the
     completeness check (a document cut short or with no entries is refused), and every date.
+    `default_category` files the entries outside any section heading (a register without sections).
     """
     # Word's "Plain Text" writes a page break as a form feed: layout, not text, so it goes (the lines stay
     # numbered as an editor shows them). Every other control character is refused.
     text = text.replace("\f", "")
     refuse_control_characters(text)
-    document = parse_register_document(text)
+    document = parse_register_document(text, default_category=default_category)
+    return import_parsed_register(session, document, today=today)
+
+
+def import_parsed_register(
+    session: Session, document: RegisterDocument, *, today: date | None = None
+) -> RegisterImport:
+    """Import a register already read by one of the readers (document, text table, spreadsheet)."""
     completeness = check_completeness(document)
     settings = get_settings(session)
     document, problems = gate_document(document, school_years(settings))
@@ -164,8 +182,10 @@ def import_register_document(session: Session, text: str, *, today: date | None 
     if problems:
         raise ImportRejected(WHAT, sorted(problems, key=lambda problem: problem.line))
 
-    result = RegisterImport(warnings=completeness.warnings)
-    result.changes.append(_import_document_text(session, document, result))
+    result = RegisterImport(warnings=document.notes + completeness.warnings, shape=document.shape)
+    result.kept_as_written = _kept_as_written(document)
+    if document.has_front_matter:
+        result.changes.append(_import_document_text(session, document, result))
     seen: set[tuple[str, str]] = set()
     # A section is published where its content last appeared (a repeated heading with nothing under it adds
     # nothing, so it does not move the section), so the published text ends as the document did.
@@ -188,8 +208,28 @@ def import_register_document(session: Session, text: str, *, today: date | None 
                 )
             seen.add(key)
             result.changes.append(_import_entry(session, section, entry))
+            _note_unrecognised_data(entry, result)
     session.flush()
     return result
+
+
+def _kept_as_written(document: RegisterDocument) -> list[str]:
+    """Each label or column that fills no field of cloudctl's, as the school wrote it, once."""
+    kept: dict[str, None] = {}
+    for section in document.sections:
+        for entry in section.entries:
+            for key in entry.fields:
+                if key not in _KNOWN_LABELS and key != "risk_assessment_date":
+                    kept.setdefault(entry.written_labels.get(key) or key.replace("_", " ").capitalize())
+    return list(kept)
+
+
+def _note_unrecognised_data(entry: RegisterEntry, result: RegisterImport) -> None:
+    from cloudctl.vocab.data_categories import unrecognised_phrases
+
+    text = entry.fields.get("data_shared") or entry.fields.get("potential_data_shared") or ""
+    for phrase in unrecognised_phrases(text):
+        result.unrecognised_data.setdefault(phrase, []).append(entry.name)
 
 
 def _risk_problems(document: RegisterDocument, today: date) -> list[Problem]:
@@ -251,6 +291,18 @@ def _import_section_text(
 ) -> Change:
     intro = "\n\n".join(section.intro)
     stored = session.get(RegisterSection, section.category)
+    if section.implicit and stored is not None:
+        # The document has no heading for this section: its heading and place stay as they are, and its
+        # text replaces the introduction only where the document has some.
+        if section.intro and stored.intro != intro:
+            before = len([part for part in stored.intro.split("\n\n") if part])
+            result.other_changes.append(
+                f'the introduction of "{stored.heading}" ({_replaced(before, len(section.intro))})'
+            )
+            stored.intro = intro
+            session.add(stored)
+            return Change("updated", "section", None, section.category, ["introduction"])
+        return Change("unchanged", "section", None, section.category, [])
     if stored is None:
         session.add(
             RegisterSection(
@@ -290,7 +342,8 @@ def _import_entry(session: Session, section: DocumentSection, entry: RegisterEnt
     fields = _fields_from_entry(entry)
     risk = parse_risk_text(entry.fields.get("risk_assessment_date", ""), line=entry.line, service=entry.name)
     try:
-        ensure_provider(session, fields.provider)
+        if fields.provider is not None:
+            ensure_provider(session, fields.provider)
         existing = find_services(session, entry.name, section.category)
         if existing:
             service, changed = edit_service(session, entry.name, fields, category=section.category)
@@ -298,7 +351,7 @@ def _import_entry(session: Session, section: DocumentSection, entry: RegisterEnt
                 "updated" if changed else "unchanged", "entry", service.name, section.category, changed
             )
         else:
-            service = add_service(session, entry.name, section.category, fields)
+            service = add_service(session, entry.name, section.category, fields, provider_required=False)
             change = Change("added", "entry", service.name, section.category)
     except InvalidInput as error:
         raise InvalidInput(f"line {entry.line}, entry '{entry.name}': {error.message}") from error
@@ -371,8 +424,12 @@ def _same_labels(entries: list[RegisterEntry]) -> None:
             entry.fields.setdefault(label, "")
 
 
-def _entry_for(service, provider: Provider, latest: RiskAssessment | None) -> RegisterEntry:
-    fields: dict[str, str] = {"service_provider": provider.name, "website": service.website or ""}
+def _entry_for(service, provider: Provider | None, latest: RiskAssessment | None) -> RegisterEntry:
+    # A service whose provider is not known yet publishes "Service Provider:" with nothing after it.
+    fields: dict[str, str] = {
+        "service_provider": provider.name if provider else "",
+        "website": service.website or "",
+    }
     if service.category == "other":
         fields["potential_data_shared"] = service.data_shared_text
         fields["controls"] = service.controls or ""

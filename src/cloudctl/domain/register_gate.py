@@ -68,6 +68,11 @@ class _Gate:
 def gate_document(doc: RegisterDocument, years: tuple[str, ...]) -> tuple[RegisterDocument, list[Problem]]:
     """The document with every value as the gate leaves it, and the problems found, each with its line."""
     gate = _Gate(years)
+    if not doc.has_front_matter:
+        # A register that starts with its services (a table, a spreadsheet) has no name or title to check.
+        return replace(
+            doc, sections=[_gate_section(gate, section) for section in doc.sections]
+        ), gate.problems
     gated = replace(
         doc,
         school_name=gate.check(doc.school_line, gate_name, doc.school_name, "school's name") or "",
@@ -104,6 +109,9 @@ def _gate_entry(gate: _Gate, entry: RegisterEntry) -> RegisterEntry:
         if field is None and label not in ONE_LINE_LABELS:
             gated = gate.check(line, gate_extra, label, value, of=of)
             fields[label] = gated[1] if gated else value
+            continue
+        if field == "provider" and not value.strip():
+            fields[label] = ""  # no provider named: imported without one, and said (register_completeness)
             continue
         if field not in ("purpose", "data_shared", "controls"):
             value = " ".join(value.split("\n"))  # a one-line value wrapped onto indented lines

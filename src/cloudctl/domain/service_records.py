@@ -35,7 +35,7 @@ SELECT s.id, s.name, p.name AS provider, s.category, s.purpose, s.data_categorie
        s.review_months, s.lawful_basis, s.storage_location, s.storage_detail, s.retention, s.privacy_url,
        s.owner, s.extra_fields, s.position, a.assessed_on, a.outcome, a.next_review
 FROM service s
-JOIN provider p ON p.id = s.provider_id
+LEFT JOIN provider p ON p.id = s.provider_id
 LEFT JOIN risk_assessment a ON a.id = (
     SELECT r.id FROM risk_assessment r WHERE r.service_id = s.id
     ORDER BY r.assessed_on DESC, r.id DESC LIMIT 1

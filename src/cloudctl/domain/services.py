@@ -205,17 +205,27 @@ def _storage_location(value: str) -> str:
 
 
 def add_service(
-    session: Session, name: str, category: str, fields: ServiceFields, *, create_provider: bool = False
+    session: Session,
+    name: str,
+    category: str,
+    fields: ServiceFields,
+    *,
+    create_provider: bool = False,
+    provider_required: bool = True,
 ) -> Service:
+    """Add a service. An import of a register that never names providers passes provider_required=False:
+    the provider is then left unset (shown as missing) for `service edit --provider` to fill in."""
     name = clean_name(name, "service")
     category = parse_category(category)
-    if fields.provider is None:
+    if fields.provider is None and provider_required:
         raise InvalidInput("A service needs its provider: give it with --provider NAME.")
     if find_services(session, name, category):
         raise Conflict(
             f"'{name}' is already in the {category} category of the register. Change it with: service edit"
         )
-    if create_provider:
+    if fields.provider is None:
+        pass
+    elif create_provider:
         ensure_provider(session, fields.provider)
     elif find_provider(session, fields.provider) is None:
         names = session.exec(select(Provider.name)).all()
@@ -225,7 +235,7 @@ def add_service(
         )
     position = session.exec(select(func.coalesce(func.max(Service.position), 0))).one() + 1
     service = Service(
-        name=name, category=category, provider_id=0, status="awaiting-assessment", position=position
+        name=name, category=category, provider_id=None, status="awaiting-assessment", position=position
     )
     _apply_fields(session, service, fields)
     session.add(service)
@@ -298,8 +308,9 @@ def ordered_services(
     category: str | None = None,
     status: str | None = None,
     include_retired: bool = False,
-) -> list[tuple[Service, Provider]]:
-    query = select(Service, Provider).join(Provider, Service.provider_id == Provider.id)
+) -> list[tuple[Service, Provider | None]]:
+    # An outer join: a service whose provider is not known yet is listed (with no provider), not dropped.
+    query = select(Service, Provider).outerjoin(Provider, Service.provider_id == Provider.id)
     if category is not None:
         query = query.where(Service.category == category)
     if status is not None:

@@ -41,6 +41,9 @@ ANSWER_WORDS = {
     NO_ANSWER: "No answer yet",
 }
 
+# What a parent reads where the register does not yet say who provides a service.
+NO_PROVIDER = "not yet recorded by the school"
+
 CODES_COLUMNS = ("reply_code", "upn", "surname", "forename", "class", "issued_on")
 
 
@@ -76,7 +79,7 @@ def form_plans(
         pupils = [pupil for pupil in pupils if pupil.id in pupil_ids]
     rows = session.exec(
         select(Service, Provider)
-        .join(Provider, Service.provider_id == Provider.id)
+        .outerjoin(Provider, Service.provider_id == Provider.id)
         .where(Service.category == "pupil", Service.status == "approved")
         .order_by(Service.position)
     ).all()
@@ -98,7 +101,7 @@ def form_plans(
                     service_id=service.id,  # type: ignore[arg-type]
                     version_id=versions[service.id].id,  # type: ignore[arg-type]
                     name=service.name,
-                    provider=provider.name,
+                    provider=provider.name if provider else NO_PROVIDER,
                     privacy_url=service.privacy_url or None,
                     answer=ANSWERS.get(status, NO_ANSWER),
                 )

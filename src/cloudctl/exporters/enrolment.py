@@ -57,6 +57,12 @@ def enrolment_export(
             f"'{service.name}' is not a service for pupils or parents, so it has no enrolment export: "
             "enrolment exports carry only children whose parents opted in."
         )
+    if service.provider_id is None:
+        raise RuleRefused(
+            f"'{service.name}' has no provider in the register, so there is no one to send its pupils' data "
+            f'to. Say who provides it first: cloudctl service edit "{service.name}" --category '
+            f"{service.category} --provider NAME"
+        )
     if service.status != "approved":
         raise RuleRefused(
             f"'{service.name}' is {service.status.replace('-', ' ')}, not approved, so no pupil's data "

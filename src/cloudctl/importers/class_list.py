@@ -1,4 +1,4 @@
-"""Reading class lists exported from a school's MIS (SIMS, Arbor, Bromcom, Wonde and others) as CSV.
+"""Reading class lists exported from a school's MIS (SIMS, Arbor, Bromcom, Wonde and others) as CSV or .xlsx.
 
 Each school builds its own report in its MIS, so nothing about the file is assumed: columns are found by
 name through aliases (case, spaces and punctuation ignored) in any order. The file itself (regular files only,
@@ -14,7 +14,6 @@ nothing here touches the database.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +21,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cloudctl.errors import ImportRejected, InvalidInput, Problem
+from cloudctl.importers.class_list_columns import heading_notes
+from cloudctl.importers.class_list_names import split_surname_forename as split_surname_forename
+from cloudctl.importers.class_list_names import tidy as _tidy
+from cloudctl.importers.class_list_workbook import WorkbookRows, is_workbook
+from cloudctl.importers.class_list_years import not_taught_message
 
 # The file reader's functions, some of them re-exported ("X as X"): other modules import them from here.
 from cloudctl.importers.delimited_file import DELIMITERS as DELIMITERS
@@ -81,7 +85,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ),
     ColumnSpec("preferred_surname", "Preferred Surname", ("Preferred Surname", "Preferred Last Name")),
     ColumnSpec("dob", "DOB", ("DOB", "Date of Birth", "Birth Date", "Birthdate"), required=True),
-    ColumnSpec("gender", "Gender", ("Gender", "Sex")),
+    ColumnSpec("gender", "Gender", ("Gender", "Sex", "M/F", "Legal Sex")),
     ColumnSpec(
         "year_group",
         "Year",
@@ -101,9 +105,15 @@ COLUMNS: tuple[ColumnSpec, ...] = (
             "Class Name",
             "Registration Form",
             "Reg Form",
+            "Reg",
+            "Form/Tutor Group",
         ),
     ),
-    ColumnSpec("admission_number", "Adno", ("Adno", "Admission Number", "Admission No", "Adm No")),
+    ColumnSpec(
+        "admission_number",
+        "Adno",
+        ("Adno", "Admission Number", "Admissions Number", "Admission No", "Admissions No", "Adm No"),
+    ),
 )
 SPECS = {spec.key: spec for spec in COLUMNS}
 OPTIONAL_FIELDS = ("preferred_forename", "preferred_surname", "gender", "class_name", "admission_number")
@@ -210,21 +220,6 @@ def _missing_columns(positions: dict[str, int]) -> list[ColumnSpec]:
     return missing
 
 
-def split_surname_forename(text: str) -> tuple[str, str] | None:
-    """ "Smith, John" or "Smith John" as (surname, forename). A comma marks a surname with spaces in it
-    ("Van Der Berg, Anna"); without one the first word is the surname, so "Smith Mary Jane" keeps her
-    two forenames."""
-    text = _tidy(text)
-    if "," in text:
-        surname, _, forename = text.partition(",")
-    else:
-        surname, _, forename = text.partition(" ")
-    surname, forename = surname.strip(), forename.strip()
-    if not surname or not forename:
-        return None
-    return surname, forename
-
-
 _GENDERS = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"}
 _UPN_VALUE = {
     **{str(digit): digit for digit in range(10)},
@@ -270,12 +265,6 @@ def upn_key(upn: str) -> int:
     return ((ord(upn[0]) * 10**11 + int(upn[1:12])) << 6) | (ord(last) - (48 if last <= "9" else 55))
 
 
-def _tidy(text: str) -> str:
-    """A name or class as stored: one Unicode spelling (NFC, as the text gate stores text: "Zoe" with a
-    combining diaeresis is "Zoë"), runs of white space as one space."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
 def _remember(cache: dict[str, str], raw: str, value: str) -> str:
     if len(cache) < 100_000:
         cache[raw] = value
@@ -306,21 +295,41 @@ class ClassList:
     """
 
     def __init__(
-        self, path: Path, *, as_of: date, encoding: str | None = None, today: date | None = None
+        self,
+        path: Path,
+        *,
+        as_of: date,
+        encoding: str | None = None,
+        today: date | None = None,
+        taught: tuple[str, ...] | None = None,
     ) -> None:
         self.path = path
         self.as_of = as_of
         self.today = today or date.today()
+        # The years the school teaches: a pupil in another is refused. None: not checked (tools, tests).
+        self.taught = taught
         self.problems = ProblemLog()
         self.rows_read = 0
         self.notes_ignored = 0
-        self._file = DelimitedFile(
-            path,
-            what="class list",
-            advice="Export the class list from the MIS again and save it as CSV.",
-            encoding=encoding,
-            heading=_UPN_WORD,
-        )
+        # For the summary: the sheet read, duplicate headings resolved, columns not read.
+        self.warnings: list[str] = []
+        self._file: DelimitedFile | WorkbookRows
+        if is_workbook(path):
+            if encoding is not None:
+                raise InvalidInput(
+                    f"{path.name} is an Excel workbook, which carries its own encoding: leave out --encoding."
+                )
+            self._file = WorkbookRows(path, is_heading=lambda cells: "upn" in match_heading(cells))
+            if self._file.choice:
+                self.warnings.append(self._file.choice)
+        else:
+            self._file = DelimitedFile(
+                path,
+                what="class list",
+                advice="Export the class list from the MIS again and save it as CSV.",
+                encoding=encoding,
+                heading=_UPN_WORD,
+            )
         self.size = self._file.size
         self.encoding = self._file.encoding
         self.delimiter = self._file.delimiter
@@ -368,11 +377,16 @@ class ClassList:
         if _missing_columns(heading.positions):
             self.close()
             raise self._heading_rejection(heading.line, heading.positions)
+        self.warnings += heading_notes(heading.cells, heading.positions)
         return heading
 
     def _heading_rejection(self, line: int, positions: dict[str, int]) -> ImportRejected:
         log = ProblemLog()
-        separator = describe_delimiter(self.delimiter)
+        if isinstance(self._file, WorkbookRows):
+            read_as = self._file.describe()
+        else:
+            separator = describe_delimiter(self.delimiter)
+            read_as = f"The file was read as {separator}-separated {describe_encoding(self.encoding)} text."
         for spec in _missing_columns(positions):
             also = ""
             if spec.key in ("forename", "surname"):
@@ -382,7 +396,7 @@ class ClassList:
                 spec.label,
                 "",
                 f"the heading row has no {spec.label} column. Name it one of {aliases_text(spec)}{also}. "
-                f"The file was read as {separator}-separated {describe_encoding(self.encoding)} text.",
+                f"{read_as}",
             )
         return log.rejection(self.path.name)
 
@@ -426,6 +440,7 @@ class ClassList:
             pos.get(key, -1) for key in OPTIONAL_FIELDS
         )
         problems = self.problems
+        taught = frozenset(self.taught) if self.taught is not None else None
         seen: dict[str, int] = {}  # UPN -> the line it is on
         dates: dict[str, date | str] = {}
         years: dict[str, str | None] = {}
@@ -494,13 +509,8 @@ class ClassList:
                     self._check_name(line, names["forename"], forename, "forename")
             else:
                 both = split_surname_forename(cells[split_at])
-                if both is None:
-                    problems.add(
-                        line,
-                        names["surname_forename"],
-                        cells[split_at],
-                        'needs the surname then the forename, e.g. "Smith John" or "Van Der Berg, Anna".',
-                    )
+                if both.__class__ is str:
+                    problems.add(line, names["surname_forename"], cells[split_at], both)
                     surname = forename = ""
                 else:
                     surname, forename = both
@@ -520,7 +530,9 @@ class ClassList:
                 year = _year_code(year_text)
                 if len(years) < 10_000:
                     years[year_text] = year
-            if year is None:
+            if year is not None and taught is not None and year not in taught:
+                problems.add(line, names["year_group"], year_text, not_taught_message(year, self.taught))
+            elif year is None:
                 problems.add(
                     line,
                     names["year_group"],
@@ -661,10 +673,15 @@ class ClassList:
 
 
 def read_class_list(
-    path: Path, *, as_of: date, encoding: str | None = None, today: date | None = None
+    path: Path,
+    *,
+    as_of: date,
+    encoding: str | None = None,
+    today: date | None = None,
+    taught: tuple[str, ...] | None = None,
 ) -> list[PupilRow]:
     """Every row of a small class list, or ImportRejected listing the problems (for tests and tools)."""
-    with ClassList(path, as_of=as_of, encoding=encoding, today=today) as class_list:
+    with ClassList(path, as_of=as_of, encoding=encoding, today=today, taught=taught) as class_list:
         rows = list(class_list.rows())
         if class_list.problems:
             raise class_list.problems.rejection(path.name)

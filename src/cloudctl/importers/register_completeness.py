@@ -51,6 +51,7 @@ EXPECTED = {
 
 # How the user fills in a field the document left empty.
 _MENDS = {
+    "service_provider": "--provider NAME",
     "purpose": "--purpose TEXT",
     "data_shared": "--data TEXT",
     "service_type": "--type TEXT",
@@ -66,6 +67,8 @@ _MENDS = {
 }
 # What an empty field means once imported, where that is more than "empty".
 _CONSEQUENCES = {
+    "service_provider": "the service is imported without a provider, and nothing is exported to it until "
+    "one is given",
     "data_shared": "cloudctl records no data shared, so no pupil data is exported to the provider",
     "year_groups_enrolled": "no year group is enrolled by default",
     "risk_assessment_date": "the service is imported as awaiting assessment (not approved for use)",
@@ -183,14 +186,25 @@ def _cut_short(section: RegisterSection, entry: RegisterEntry, missing: list[str
 
 def _gaps(doc: RegisterDocument) -> list[str]:
     warnings = []
+    said: set[str] = set()  # the columns a table lacks, said once for the whole file
     for section in doc.sections:
         if not section.entries:
             continue
         present = set().union(*(_fields(entry) for entry in section.entries))
         for key in EXPECTED[section.category]:
-            if key in present or key == "service_provider":
+            if key in present:
                 continue
             first = section.entries[0]
+            if doc.tabular:
+                if key not in said:
+                    said.add(key)
+                    count = sum(len(each.entries) for each in doc.sections)
+                    warnings.append(
+                        f'the file has no "{_column(key)}" column, so that field is left empty for its '
+                        f"{count} service(s){_consequence(key)}; a service already in the register keeps "
+                        f"what it has. Fill it in when you know it{_mend(key, first, section)}."
+                    )
+                continue
             warnings.append(
                 f'line {section.line}: no entry of "{section.heading}" has a "{_label(key, section)}:" line '
                 f"({len(section.entries)} entries), so that field is left empty{_consequence(key)}; an entry "
@@ -207,15 +221,28 @@ def _gaps(doc: RegisterDocument) -> list[str]:
                         f"keeps what it has. Fill it in when you know it{_mend(key, entry, section)}."
                     )
             for label, value in entry.fields.items():
+                if doc.tabular and field_key(label) not in EXPECTED[section.category]:
+                    continue  # an empty cell of a column beyond the register's own fields says nothing
                 if not value.strip():
                     key = field_key(label)
                     line = entry.field_lines.get(label, entry.line)
+                    where = (
+                        f'an empty "{entry.written_labels.get(label) or _column(key)}" cell'
+                        if doc.tabular
+                        else f'nothing after "{_label(key, section)}:"'
+                    )
                     warnings.append(
-                        f'line {line}: the entry "{entry.name}" has nothing after "{_label(key, section)}:", '
+                        f'line {line}: the entry "{entry.name}" has {where}, '
                         f"so that field is imported empty{_consequence(key)}. Fill it in when you know it"
                         f"{_mend(key, entry, section)}."
                     )
     return warnings
+
+
+def _column(key: str) -> str:
+    from cloudctl.importers.register_labels import heading_for
+
+    return heading_for(key)
 
 
 def _consequence(key: str) -> str:

@@ -17,7 +17,9 @@ def data_map(session: Session) -> list[dict]:
     receivers: dict[str, list[tuple[str, str, str]]] = {}
     for service, provider in ordered_services(session):
         for name in categories_of(service):
-            receivers.setdefault(name, []).append((service.name, service.category, provider.name))
+            # A service whose provider is not recorded yet is named as such, not left out of the map.
+            who = provider.name if provider else f"(no provider recorded for {service.name})"
+            receivers.setdefault(name, []).append((service.name, service.category, who))
     known_order = {category.label: index for index, category in enumerate(ALL_CATEGORIES)}
     rows = []
     for name in sorted(receivers, key=lambda item: (known_order.get(item, len(known_order)), item.lower())):

@@ -39,7 +39,7 @@ def overdue_assessments(
             {
                 "service": service.name,
                 "category": service.category,
-                "provider": provider.name,
+                "provider": provider.name if provider else None,
                 "last_assessed": format_date(last.assessed_on if last else None),
                 "review_due": format_date(due),
                 "days_overdue": days,

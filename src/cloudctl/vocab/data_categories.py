@@ -35,7 +35,11 @@ ALL_CATEGORIES: list[Category] = [
             "pupil name",
             "student name",
             "child name",
+            "child's name",
             "children name",
+            "full name of child",
+            "pupil full name",
+            "student full name",
             "forename and surname",
             "first name and surname",
         ),
@@ -57,7 +61,19 @@ ALL_CATEGORIES: list[Category] = [
         aliases=("registration group", "reg group", "form", "form group", "tutor group", "class name"),
     ),
     Category("year_group", "year group", pupil_field="year_group", aliases=("year", "nc year")),
-    Category("photographs", "photographs", aliases=("photo", "image", "picture")),
+    Category(
+        "photographs",
+        "photographs",
+        aliases=(
+            "photo",
+            "image",
+            "picture",
+            "photograph",
+            "pupil photo",
+            "student photo",
+            "photos and video",
+        ),
+    ),
     Category("assessment_data", "assessment data", aliases=("assessment", "assessment result")),
     Category("attendance", "attendance", aliases=("attendance data", "attendance record")),
     Category(
@@ -74,26 +90,105 @@ ALL_CATEGORIES: list[Category] = [
             "medical condition",
             "health",
             "health information",
+            "medical and dietary needs",
+            "medical and dietary information",
+            "dietary need",
+            "dietary requirement",
+            "dietary information",
+            "allergy",
+            "allergies",
         ),
     ),
     Category(
         "sen",
         "SEN",
         sensitive=True,
-        aliases=("special educational needs", "send", "special educational needs and disabilities"),
+        aliases=(
+            "special educational needs",
+            "send",
+            "special educational needs and disabilities",
+            "send information",
+            "sen information",
+            "send data",
+            "sen data",
+            "sen status",
+            "special needs",
+        ),
     ),
-    Category("contact_details", "contact details", aliases=("contact information", "contact info")),
+    Category(
+        "contact_details",
+        "contact details",
+        aliases=(
+            "contact information",
+            "contact info",
+            "contact details of parents",
+            "parent contact details",
+            "parents contact details",
+            "parent/carer contact details",
+            "contact details of parents and carers",
+        ),
+    ),
     Category("address", "address", aliases=("home address", "postal address")),
     Category(
         "telephone_numbers",
         "telephone numbers",
         aliases=("phone numbers", "telephone", "phone", "telephone number", "mobile number"),
     ),
-    Category("email_addresses", "email addresses", aliases=("email", "e-mail", "e-mail addresses")),
+    Category(
+        "email_addresses",
+        "email addresses",
+        # Spaces and hyphens fall away in comparison, so "e mail" is "email"; the misspellings are real.
+        aliases=(
+            "email",
+            "e-mail",
+            "e-mail addresses",
+            "email address",
+            "emial",
+            "emial address",
+            "emails address",
+            "email adress",
+            "email adresses",
+            "emai",
+            "emall",
+            "email addresse",
+            "pupil email",
+            "student email",
+        ),
+    ),
     Category(
         "parent_contact_names",
         "parent/contact names",
         aliases=("parent names", "contact names", "parent/carer names", "carer names"),
+    ),
+    Category(
+        "pupil_work",
+        "pupil work",
+        aliases=("work", "content", "work/content", "pupil work", "student work", "schoolwork", "coursework"),
+    ),
+    Category(
+        "location",
+        "location data",
+        aliases=("geolocation", "geo-location", "location", "gps location", "gps data"),
+    ),
+    Category("ip_addresses", "IP addresses", aliases=("ip address", "ip", "ip addresses")),
+    Category(
+        "bank_details",
+        "bank details",
+        aliases=("bank account details", "bank account", "payment details", "bank information"),
+    ),
+    Category(
+        "pupil_identifiers",
+        "pupil identifiers",
+        aliases=(
+            "student identifiers",
+            "student identifier",
+            "student id",
+            "pupil id",
+            "pupil identifier",
+            "login",
+            "username",
+            "user name",
+        ),
     ),
 ]
 
@@ -162,13 +257,17 @@ def _split_outside_brackets(text: str, separator: re.Pattern[str]) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-_LIST_SEP = re.compile(r"[,;&]")
+_LIST_SEP = re.compile(r"[,;&\n]")
+# "Student: name" (a sub-line naming whose data it is): the part after the colon is the phrase.
+_WHOSE = re.compile(r"^[^:]{1,40}:\s*(?P<rest>\S.*)$", re.DOTALL)
 _JOIN_SEP = re.compile(r"\s+(?:and|or)\s+", re.IGNORECASE)
 
 
 def _phrase_categories(phrase: str) -> list[str]:
     """One list item as category labels: itself, its and/or parts if all are known, or verbatim."""
     if category := lookup(phrase):
+        return [category.label]
+    if (whose := _WHOSE.match(phrase)) and (category := lookup(whose["rest"])):
         return [category.label]
     parts = _split_outside_brackets(phrase, _JOIN_SEP)
     found = [lookup(part) for part in parts]
@@ -190,3 +289,8 @@ def parse_data_shared(text: str | None) -> list[str]:
                 seen.add(_norm(name))
                 result.append(name)
     return result
+
+
+def unrecognised_phrases(text: str | None) -> list[str]:
+    """The phrases of a "Data Shared" text that no category recognises (kept as written when imported)."""
+    return [phrase for phrase in parse_data_shared(text) if lookup(phrase) is None]

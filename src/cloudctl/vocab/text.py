@@ -10,6 +10,7 @@ says how to mend it; it never echoes the text, which may hold pupils' data.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from cloudctl.errors import InvalidInput
@@ -126,6 +127,37 @@ def fold_name(name: str | None) -> str:
     text = unicodedata.normalize("NFC", name)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return " ".join(text.casefold().split())
+
+
+# What is left of an apostrophe once transliterated (straight, curly, modifier letter, backtick, acute):
+# dropped, so "OBrien", "O'Brien" and "O’Brien" fold alike. Any other run of punctuation or spaces
+# (a hyphen, a full stop) separates words.
+_APOSTROPHES = str.maketrans("", "", "'`\u00b4")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold_for_search(text: str | None) -> str:
+    """A name as a keyboard types it, for searching pupils, services and providers: transliterated to
+    ASCII by anyascii (Łukasz -> lukasz, Ø -> o, Æ -> ae, ß -> ss, Zoë -> zoe), no case, apostrophes
+    dropped, hyphens and other punctuation as spaces, one space between words.
+
+    Not for deciding whether two records are the same person (that is `fold_name`): "Zoë" and "Zoe" are
+    found by the same search, but they may be two pupils."""
+    if not text:
+        return ""
+    if not text.isascii():
+        from anyascii import anyascii
+
+        text = anyascii(unicodedata.normalize("NFC", text))
+    return " ".join(_NOT_WORD.sub(" ", text.casefold().translate(_APOSTROPHES)).split())
+
+
+def search_matches(query: str, text: str | None) -> bool:
+    """Whether every word of the query (as typed) is in the text, both folded by `fold_for_search` and
+    spaces ignored in the text: "obrien" finds "O’Brien", "vanderberg" finds "Van Der Berg", "smith-jones"
+    finds "Smith Jones"."""
+    haystack = fold_for_search(text).replace(" ", "")
+    return all(word in haystack for word in fold_for_search(query).split())
 
 
 def _hint(hint: str) -> str:

@@ -1,7 +1,9 @@
 """National curriculum year codes and the year-group texts found in registers.
 
-Codes are stored in one canonical form ("N1", "N2", "R", "1".."14") and always kept in
-curriculum order, so a range such as R-2 means R, 1, 2 and output reads the way staff expect.
+Codes are stored in one canonical form ("N1", "N2", "R", "1".."14", and the DfE's "X" for a pupil not
+following national curriculum years) and always kept in curriculum order (X last), so a range such as R-2
+means R, 1, 2 and output reads the way staff expect. X is never inside a range: a school that has such
+pupils lists it, e.g. "R,1-6,X".
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from cloudctl.errors import InvalidInput
 
 NC_YEARS: tuple[str, ...] = ("N1", "N2", "R", *(str(year) for year in range(1, 15)))
 EYFS: tuple[str, ...] = ("N1", "N2", "R")
-_ORDER = {code: index for index, code in enumerate(NC_YEARS)}
+# The DfE's year-group code for a pupil not following national curriculum years (some special schools).
+NOT_NC = "X"
+YEAR_CODES: tuple[str, ...] = (*NC_YEARS, NOT_NC)
+_ORDER = {code: index for index, code in enumerate(YEAR_CODES)}
 
 # Key stages a register may name instead of years. KS3-5 are included for secondary schools.
 KEY_STAGES: dict[str, tuple[str, ...]] = {
@@ -27,18 +32,25 @@ KEY_STAGES: dict[str, tuple[str, ...]] = {
 }
 
 _CODE_FORMS = (
-    "N1, N2, R (Reception) or 1 to 14, written for example as Year 3, Y3, Yr 3, 03, Year R or Nursery 1"
+    "N1, N2, R (Reception) or 1 to 14, written for example as Year 3, Y3, Yr 3, 03, Year R or Nursery 1, "
+    "or X (not following national curriculum years)"
 )
 
 # An optional "Year"/"Years"/"Yr"/"Y" prefix, then the year itself. "YR" is Year R: the regex
 # backtracks from the "yr" prefix to "y" + "r", so it needs no special case.
 _CODE = re.compile(
-    r"(?:years?|yrs?|y)?\.?\s*(?P<year>reception|rec|r|nursery\s*[12]|n\s*[12]|\d{1,2})",
+    r"(?:(?:nc\s*)?(?:years?|yrs?|y))?\.?\s*(?P<year>reception|rec|r|nursery\s*[12]|n\s*[12]|\d{1,2}|x)",
     re.IGNORECASE | re.ASCII,
 )
-_STAGE = re.compile(r"(?:key\s*stage|ks)\s*(?P<n>[1-5])|eyfs|early\s+years(?:\s+foundation\s+stage)?", re.I)
-# Items in a list are separated by commas, semicolons, "&" or "and"; a range by a dash or "to".
-_ITEM_SEP = re.compile(r"\s*(?:[,;&]|\band\b)\s*", re.IGNORECASE)
+_STAGE = re.compile(
+    r"(?:key\s*stages?|ks)\s*(?P<n>[1-5])|eyfs|early\s*years(?:\s+foundation\s+stage)?(?:\s*\(eyfs\))?",
+    re.I,
+)
+# After a key stage, a bare number is another key stage: "Key Stage 1 and 2", "KS1/2".
+_STAGE_NUMBER = re.compile(r"[1-5]")
+# Items in a list are separated by commas, semicolons, "&", "+", "/" ("Y5/6") or "and"; a range by a dash
+# or "to".
+_ITEM_SEP = re.compile(r"\s*(?:[,;&+/]|\band\b)\s*", re.IGNORECASE)
 _RANGE_SEP = re.compile(r"\s*(?:[-\u2013\u2014]|\bto\b)\s*", re.IGNORECASE)
 
 
@@ -49,6 +61,8 @@ def parse_year_code(text: str) -> str:
         year = re.sub(r"\s+", "", match["year"].upper())
         if year in ("R", "REC", "RECEPTION"):
             return "R"
+        if year == NOT_NC:
+            return NOT_NC
         if year.startswith("N"):
             return "N" + year[-1]  # "N1" or "NURSERY1"
         if year.lstrip("0") in _ORDER:  # "03" is year 3; "0" and "00" are not a year
@@ -71,6 +85,11 @@ def _parse_item(item: str) -> tuple[str, ...]:
     if len(ends) != 2 or not all(ends):
         raise InvalidInput(f'"{item}" is not a range of years: write it as, for example, R-6 or Y1 to Y6.')
     first, last = (_ORDER[parse_year_code(end)] for end in ends)
+    if NOT_NC in (YEAR_CODES[first], YEAR_CODES[last]):
+        raise InvalidInput(
+            f'"{item}" puts X (not following national curriculum years) in a range: list X on its own, '
+            "for example R-6, X."
+        )
     if first > last:
         raise InvalidInput(f'"{item}" runs backwards: write the earlier year first, for example R-6.')
     return NC_YEARS[first : last + 1]
@@ -81,7 +100,14 @@ def parse_year_list(text: str) -> tuple[str, ...]:
     items = _ITEM_SEP.split(text.strip()) if isinstance(text, str) else []
     if not any(items) or not all(items):
         raise InvalidInput(f'"{text}" is not a list of school years: use, for example, R,1-6 or 7-11.')
-    codes = [code for item in items for code in _parse_item(item)]
+    codes: list[str] = []
+    after_stage = False
+    for item in items:
+        if after_stage and _STAGE_NUMBER.fullmatch(item):
+            codes += KEY_STAGES[f"ks{item}"]
+            continue
+        after_stage = bool(_STAGE.fullmatch(item))
+        codes += _parse_item(item)
     return sort_codes(codes)
 
 
@@ -89,7 +115,7 @@ def format_year_codes(codes: Iterable[str]) -> str:
     """Compact human form that parse_year_list reads back: ("R","1","2","3") -> "R-3"."""
     runs: list[list[str]] = []
     for code in sort_codes(codes):
-        if runs and _ORDER[code] == _ORDER[runs[-1][-1]] + 1:
+        if runs and code != NOT_NC and _ORDER[code] == _ORDER[runs[-1][-1]] + 1:
             runs[-1].append(code)
         else:
             runs.append([code])
@@ -110,8 +136,9 @@ _SELECTED = re.compile(r"selected\b.*|(?:students|pupils|children) taking part\b
 _ALL = re.compile(r"all(?: years| year groups| pupils| children| students)?|whole school", re.I)
 
 _GROUP_FORMS = (
-    '"All", a year or range such as "Year 3", "Y2 - Y6", "Y1 to Y6", "Years 1-6" or "R, Y1", '
-    'a stage ("EYFS", "KS1", "KS2"), "Selected Students", "Pupils taking part in ...", or "None"'
+    '"All" or "Whole school", a year or range such as "Year 3", "Y2 - Y6", "Y1 to Y6", "Y5/6", '
+    '"Years 7, 8 and 9" or "R, Y1", a stage ("EYFS", "Early Years", "KS1", "Key Stage 1 and 2", '
+    '"Reception and KS1"), "Selected Students", "Pupils taking part in ...", or "None"'
 )
 
 

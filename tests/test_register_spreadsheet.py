@@ -1,0 +1,204 @@
+"""The register as a spreadsheet: `register publish --format csv|xlsx`, `register template`, and importing
+.xlsx registers, hostile ones included (formula cells, merged cells, several sheets)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.test_register_import import GATE_ALPHABET, LINE, _open_copy, template  # noqa: F401
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+HEADINGS = ["Name", "Vendor", "Purpose", "Information shared", "Year groups", "Category", "Notes"]
+ROWS = [
+    [
+        "Google Classroom",
+        "Google LLC",
+        "Setting work",
+        "child name, email address",
+        "Y3 - Y6",
+        "pupil",
+        "Trial",
+    ],
+    ["CPOMS", "CPOMS Systems Ltd", "Safeguarding", "child name, SEND information", "All", "management", ""],
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_publish_as_a_spreadsheet_then_import_gives_the_same_register(hunwick_cli, tmp_path, fmt):
+    out = tmp_path / f"register.{fmt}"
+    result = hunwick_cli.ok("register", "publish", "--format", fmt, "--out", str(out))
+    assert "Wrote the register" in result.stderr
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    before = hunwick_cli.json("service", "list", "--all")
+    again = hunwick_cli.ok("register", "import", str(out))
+    assert "0 added, 0 updated, 19 unchanged" in again.stderr
+    assert hunwick_cli.json("service", "list", "--all") == before
+    # Never over an existing file without --force.
+    refused = hunwick_cli.fails("register", "publish", "--format", fmt, "--out", str(out))
+    assert "--force" in refused.stderr
+
+
+def test_publish_csv_guards_formulas_and_reads_them_back_as_written(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    cli.ok(
+        "service", "add", "Padlet", "--category", "pupil", "--provider", "Wallwisher", "--create-provider",
+        "--purpose", "=HYPERLINK(\"http://evil\")", "--data", "full name",
+    )  # fmt: skip
+    text = cli.ok("register", "publish", "--format", "csv").stdout
+    assert "'=HYPERLINK" in text
+    path = tmp_path / "register.csv"
+    path.write_text(text, encoding="utf-8")
+    cli.ok("register", "import", str(path))
+    assert cli.json("service", "show", "Padlet")["purpose"] == '=HYPERLINK("http://evil")'
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_template_imports_as_its_example_row(cli, tmp_path, fmt):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    out = tmp_path / f"template.{fmt}"
+    cli.ok("register", "template", "--format", fmt, "--out", str(out))
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    cli.ok("register", "import", str(out))
+    shown = cli.json("service", "show", "Accelerated Reader", "--category", "pupil")
+    assert shown["provider"] == "Renaissance Learning"
+    assert shown["lawful_basis"] == "Public task"
+
+
+def test_an_xlsx_register_imports_from_its_first_sheet_with_headings(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(
+        tmp_path / "register.xlsx",
+        {
+            "Notes": [["Reviewed by governors each summer"]],
+            "Processors": [["Information asset register"], HEADINGS, *ROWS],
+        },
+    )
+    result = cli.ok("register", "import", str(path))
+    assert 'an Excel workbook (sheet "Processors", heading row 2' in result.stderr
+    assert "Notes" in result.stderr  # says why the first sheet was not read
+    classroom = cli.json("service", "show", "Google Classroom", "--category", "pupil")
+    assert classroom["provider"] == "Google LLC"
+    assert classroom["other_fields"] == {"notes": "Trial"}
+    assert cli.json("service", "show", "CPOMS", "--category", "management")["data_shared"] == [
+        "full name",
+        "SEN",
+    ]
+
+
+def test_an_xlsx_with_a_formula_cell_is_refused_and_nothing_written(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    rows = [HEADINGS, ROWS[0], ["Sum", "=1+1", "Maths", "child name", "All", "pupil", ""]]
+    path = _workbook(tmp_path / "register.xlsx", {"Register": rows})
+    result = cli.fails("register", "import", str(path))
+    assert "B3" in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_an_xlsx_with_merged_cells_is_refused_and_nothing_written(cli, tmp_path):
+    from openpyxl import load_workbook
+
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(tmp_path / "register.xlsx", {"Register": [HEADINGS, *ROWS]})
+    book = load_workbook(path)
+    book.active.merge_cells("C2:C3")
+    book.save(path)
+    result = cli.fails("register", "import", str(path))
+    assert "merged" in result.stderr.lower()
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_an_xlsx_without_a_column_naming_the_service_is_refused(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(tmp_path / "register.xlsx", {"Sheet1": [["Colour", "Size"], ["red", "large"]]})
+    result = cli.fails("register", "import", str(path), "--category", "pupil")
+    assert "Service" in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+ONE_LINE = st.text(GATE_ALPHABET, max_size=40)
+SERVICE = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(("My Maths", "Padlet", "Times Tables Rock Stars", "Purple Mash", "SIMS")),
+        "category": st.sampled_from(("pupil", "management", "other", "statutory")),
+        "provider": st.one_of(st.none(), ONE_LINE.filter(lambda text: text.strip())),
+        "purpose": st.lists(LINE, min_size=1, max_size=4).map("\n".join),
+        "data_shared": st.lists(LINE, min_size=1, max_size=4).map("\n".join),
+        "service_type": ONE_LINE,
+        "retention": ONE_LINE,
+        "extra": st.dictionaries(st.sampled_from(("contract_end", "dpa_signed")), ONE_LINE, max_size=2),
+    }
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(
+    services=st.lists(SERVICE, min_size=1, max_size=4, unique_by=lambda s: (s["name"], s["category"])),
+    fmt=st.sampled_from(("csv", "xlsx")),
+)
+def test_publish_spreadsheet_then_import_gives_equal_services_whatever_the_text(template, services, fmt):  # noqa: F811
+    from cloudctl.domain.register import build_register_document, import_parsed_register
+    from cloudctl.domain.service_records import list_service_records
+    from cloudctl.domain.services import ServiceFields, add_service
+    from cloudctl.domain.settings import init_school
+    from cloudctl.exporters.register_spreadsheet import register_rows, spreadsheet_bytes
+    from cloudctl.importers.register_shapes import read_register_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = (
+            _open_copy(template, Path(folder), "a.db"),
+            _open_copy(template, Path(folder), "b.db"),
+        )
+        try:
+            with source.write() as session:
+                init_school(session, school_name="Property Primary School")
+                for service in services:
+                    values = {key: value for key, value in service.items() if key not in ("name", "category")}
+                    add_service(
+                        session,
+                        service["name"],
+                        service["category"],
+                        ServiceFields(**values),
+                        create_provider=True,
+                        provider_required=False,
+                    )
+            with source.read() as session:
+                data = spreadsheet_bytes(*register_rows(build_register_document(session)), fmt)
+                expected = list_service_records(session, include_retired=True)
+            path = Path(folder) / f"register.{fmt}"
+            path.write_bytes(data)
+            with target.write() as session:
+                import_parsed_register(session, read_register_file(path))
+            with target.read() as session:
+                assert list_service_records(session, include_retired=True) == expected
+        finally:
+            source.dispose()
+            target.dispose()
