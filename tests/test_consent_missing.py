@@ -86,7 +86,7 @@ def test_an_unknown_class_or_a_service_without_consent_is_refused(hunwick_cli):
 
 def test_forms_for_the_missing_only(hunwick_cli, tmp_path):
     school = hunwick_cli
-    amelia, ben, cara, dev, eve = add_pupils(school.url, PUPILS)
+    amelia, ben, cara, _dev, _eve = add_pupils(school.url, PUPILS)
     school.ok("consent", "optin", amelia, "--all-services", "--by", "Jane Ashworth")
     school.ok("consent", "optout", ben, "--all-services", "--by", "Tom Bolam")
     out = tmp_path / "chase-3B.html"
