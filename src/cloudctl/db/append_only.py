@@ -13,6 +13,8 @@ GUARDED = {
     "consent_event": "Consent events",
     "risk_assessment": "Risk assessments",
     "upn_change": "UPN changes",
+    "service_change": "Changes to services",
+    "assessment_event": "Assessment steps",
 }
 
 

@@ -60,6 +60,8 @@ HISTORY_TABLES: dict[str, str] = {
     "consent_event": "consent decisions",
     "risk_assessment": "risk assessments",
     "upn_change": "UPN changes",
+    "service_change": "changes to services that matter to their risk assessments",
+    "assessment_event": "risk assessment steps (screening, conditions met, sign-offs)",
 }
 DIGEST_COLUMN = "content_digest"
 CHAIN_COLUMN = "chain_hash"

@@ -31,6 +31,8 @@ class SchoolSettings(SQLModel, table=True):
     review_months: int = Field(default=12)
     # The register document's opening paragraphs, separated by blank lines.
     preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Who must sign off an approval whose residual risk is high: DPO, headteacher or governor.
+    sign_off_role: str = Field(default="DPO", max_length=20, sa_column_kwargs={"server_default": "DPO"})
 
 
 class RegisterSection(SQLModel, table=True):
@@ -107,6 +109,10 @@ class RiskAssessment(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text))
     reference: str | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
+    # The workflow (revision 0008): NULL on older rows, so their digests still verify.
+    residual_risk: str | None = Field(default=None, max_length=10, nullable=True)
+    conditions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    conditions_due: date | None = Field(default=None, nullable=True)
     # The history chain (cloudctl.db.history_chain): set as the row is inserted.
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
@@ -203,8 +209,55 @@ class ConsentEvent(SQLModel, table=True):
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
+class ServiceChange(SQLModel, table=True):
+    """A change to a service that matters to its risk assessment: what it was before and after.
+
+    `effect` is widening (more data, more pupils, data further from the UK), narrowing, changed (a
+    new provider or lawful basis) or first-recorded (a field filled in for the first time). A
+    widening or changed entry after the latest assessment makes that assessment outdated.
+    """
+
+    __tablename__ = "service_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    changed_on: date
+    field: str = Field(max_length=30)
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    effect: str = Field(max_length=20)
+    source: str = Field(max_length=30)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+class AssessmentEvent(SQLModel, table=True):
+    """A step of a risk assessment's workflow that is not the assessment itself: a screening (its
+    answers and verdict), a condition met, a sign-off. History: never updated or deleted."""
+
+    __tablename__ = "assessment_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    # The assessment a condition-met or sign-off belongs to; NULL for a screening.
+    risk_assessment_id: int | None = Field(default=None, foreign_key="risk_assessment.id", nullable=True)
+    kind: str = Field(max_length=20)  # screening, condition-met, sign-off
+    occurred_on: date
+    by_name: str | None = None
+    role: str | None = Field(default=None, max_length=20)
+    # A screening's answers (a JSON object, question key to true/false) and its verdict.
+    answers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    verdict: str | None = Field(default=None, max_length=30)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
 # History rows are sealed into their table's chain as they are written.
 from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
-for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange):
+for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange, ServiceChange, AssessmentEvent):
     seal_on_insert(_history)
