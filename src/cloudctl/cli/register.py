@@ -71,14 +71,27 @@ def register_publish(
     doc_format: Annotated[str, typer.Option("--format", "-f", help="markdown, html or text.")] = "markdown",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
     force: ForceOption = False,
+    parents_section: Annotated[
+        bool,
+        typer.Option(
+            "--parents-section",
+            help="html only: add a section for parents with each pupil service's privacy policy and "
+            "assessment date.",
+        ),
+    ] = False,
 ):
     """Write the register from the database, in the published document's structure."""
     from cloudctl.domain.register import build_register_document
     from cloudctl.exporters.register_document import render_register_document
 
+    parents = None
     with database(ctx).read() as session:
         document = build_register_document(session)
-    text = render_register_document(document, doc_format.strip().lower())
+        if parents_section:
+            from cloudctl.domain.register_parents import parents_section as links
+
+            parents = links(session)
+    text = render_register_document(document, doc_format.strip().lower(), parents=parents)
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return

@@ -82,6 +82,8 @@ class Service(SQLModel, table=True):
     # Months between reviews for this service; None means the school's setting.
     review_months: int | None = None
     lawful_basis: str | None = None
+    # The UK GDPR Art. 9 condition relied on for special-category (health) data (revision 0009).
+    special_category_condition: str | None = None
     storage_location: str | None = None
     storage_detail: str | None = None
     retention: str | None = None
@@ -261,3 +263,25 @@ from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
 for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange, ServiceChange, AssessmentEvent):
     seal_on_insert(_history)
+
+
+class ServiceContract(SQLModel, table=True):
+    """One agreement with a service's provider: the data-processing agreement and the contract's dates.
+
+    A renewal is a new row and the latest is the current one; a row is corrected in place (a register of
+    documents, not sealed history).
+    """
+
+    __tablename__ = "service_contract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    dpa_signed_on: date | None = None
+    dpa_reference: str | None = None
+    # Where the signed document is kept: a path or an address, as the school writes it.
+    dpa_location: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    notice_months: int | None = None
+    recorded_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

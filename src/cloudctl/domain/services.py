@@ -20,7 +20,9 @@ from cloudctl.vocab.text import NAME_LIMIT, gate_name, gate_prose, gate_text
 from cloudctl.vocab.year_groups import parse_year_groups
 
 # Optional fields that real registers carry beyond the published document.
-OPTIONAL_TEXT_FIELDS = ("lawful_basis", "storage_location", "storage_detail", "retention", "owner")
+OPTIONAL_TEXT_FIELDS = (
+    "lawful_basis", "special_category_condition", "storage_location", "storage_detail", "retention", "owner",
+)  # fmt: skip
 STORAGE_LOCATIONS = ("UK", "EEA", "elsewhere")
 # The free-text fields that may run to several lines (the text gate's prose); every other field is one line.
 PROSE_FIELDS = frozenset({"purpose", "data_shared", "controls"})
@@ -34,6 +36,7 @@ FIELD_NAMES = {
     "website": "website",
     "controls": "controls",
     "lawful_basis": "lawful basis",
+    "special_category_condition": "Art. 9 condition",
     "storage_location": "storage location",
     "storage_detail": "storage detail",
     "retention": "retention",
@@ -64,6 +67,7 @@ class ServiceFields:
     controls: str | None = None
     review_months: int | None = None
     lawful_basis: str | None = None
+    special_category_condition: str | None = None
     storage_location: str | None = None
     storage_detail: str | None = None
     retention: str | None = None
