@@ -343,3 +343,8 @@ def test_the_parents_section_says_when_a_link_is_missing_and_refuses_other_forma
     assert "Awaiting Assessment" in page[page.index('id="for-parents"') :]
     result = school.fails("register", "publish", "--format", "markdown", "--parents-section")
     assert "add --format html" in result.stderr
+
+
+def test_service_show_carries_the_condition(school):
+    school.ok("service", "edit", "SIMS", "--special-category-condition", "Art. 9(2)(h)")
+    assert school.json("service", "show", "SIMS")["special_category_condition"] == "Art. 9(2)(h)"

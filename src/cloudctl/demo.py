@@ -63,9 +63,8 @@ def run_demo(db: Database) -> Iterator[str]:
     yield f"Imported the Hunwick Primary School register: {len(changes)} services."
     agreements = record_demo_records(db)
     yield (
-        f"Filled in the record of processing for some services (lawful basis, storage, retention, privacy "
-        f"policy, the Art. 9 condition for health data) and {agreements} data-processing agreements: see "
-        "cloudctl report ropa --gaps and cloudctl report contracts."
+        f"Filled in some of the record of processing and {agreements} data-processing agreements: see "
+        "cloudctl report ropa --gaps."
     )
     pupils = import_demo_pupils(db)
     yield f"Imported the demo class list (fictional pupils, Reception to Year 6): {pupils.pupils} pupils."
