@@ -21,6 +21,7 @@ OVERDUE_COLUMNS = [
     ("review_due", "Review due"),
     ("days_overdue", "Days overdue"),
     ("state", "State"),
+    ("detail", "What changed / condition"),
 ]
 
 
@@ -43,8 +44,9 @@ def report_overdue_assessments(
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
-    """Services whose risk assessment is overdue, due soon, or was never done; most overdue first."""
-    from cloudctl.reports.overdue import overdue_assessments
+    """Services whose risk assessment is overdue, due soon, outdated by a change to the service
+    (changed-since-assessed), or was never done, and conditions past their due date; most overdue first."""
+    from cloudctl.reports.overdue import OVERDUE_KEYS, overdue_assessments
 
     when = parse_as_of(as_of)
     with database(ctx).read() as session:
@@ -55,7 +57,7 @@ def report_overdue_assessments(
         columns=OVERDUE_COLUMNS,
         title=f"Risk assessments overdue or due by {when.isoformat()} (+{within} days)",
         empty=f"No risk assessment is overdue or due within {within} days of {when.isoformat()}.",
-        all_keys=[key for key, _ in OVERDUE_COLUMNS] + ["status"],
+        all_keys=OVERDUE_KEYS,
     )
     if fail_if_any and rows:
         say(f"{len(rows)} service(s) need a risk assessment.")

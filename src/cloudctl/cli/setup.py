@@ -21,13 +21,22 @@ def init(
         int | None,
         typer.Option("--review-months", help="Months between risk assessment reviews (default 12)."),
     ] = None,
+    sign_off_role: Annotated[
+        str | None,
+        typer.Option(
+            "--sign-off-role",
+            help="Who signs off a high-risk approval: DPO (the default), headteacher or governor.",
+        ),
+    ] = None,
 ):
     """Set up the school (or change its settings). Every other record is kept."""
     from cloudctl.domain.settings import init_school, settings_record
 
     db = database(ctx)
     with db.write() as session:
-        settings = init_school(session, school_name=school, years=years, review_months=review_months)
+        settings = init_school(
+            session, school_name=school, years=years, review_months=review_months, sign_off_role=sign_off_role
+        )
         record = settings_record(settings)
     say(f"The database is {db.location.describe()}.")
     render_record(record, OutputFormat.table, title="School settings")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session, func, select
 
@@ -246,8 +247,13 @@ def edit_service(
     category: str | None = None,
     new_name: str | None = None,
     new_category: str | None = None,
+    source: str = "service edit",
+    today: date | None = None,
 ) -> tuple[Service, list[str]]:
+    from cloudctl.domain.service_changes import facts_of, record_changes
+
     service = get_service(session, name, category)
+    facts_before = facts_of(service)
     told_parents = fields.purpose is not None or fields.data_shared is not None
     if told_parents:
         record_state_before_change(session, service)
@@ -255,6 +261,8 @@ def edit_service(
     if told_parents and {"purpose", "data shared"} & set(changed):
         session.flush()
         record_version(session, service)
+    # What matters to the risk assessment (more data, more pupils, another provider...) is kept as history.
+    record_changes(session, service, facts_before, changed_on=today or date.today(), source=source)
     target_name = clean_name(new_name, "service") if new_name is not None else service.name
     target_category = parse_category(new_category) if new_category is not None else service.category
     if (target_name, target_category) != (service.name, service.category):

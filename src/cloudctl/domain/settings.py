@@ -39,6 +39,7 @@ def init_school(
     school_name: str | None = None,
     years: str | None = None,
     review_months: int | None = None,
+    sign_off_role: str | None = None,
 ) -> SchoolSettings:
     """Create or update the settings; every other row is kept."""
     from cloudctl.domain.services import refresh_year_groups
@@ -58,6 +59,10 @@ def init_school(
         settings.year_groups = ",".join(codes)
     if review_months is not None:
         settings.review_months = check_review_months(review_months)
+    if sign_off_role is not None:
+        from cloudctl.domain.assessment_workflow import parse_role
+
+        settings.sign_off_role = parse_role(sign_off_role)
     session.add(settings)
     session.flush()
     if years_changed:
@@ -71,4 +76,5 @@ def settings_record(settings: SchoolSettings) -> dict:
         "year_groups": list(school_years(settings)),
         "year_groups_text": format_year_codes(school_years(settings)),
         "review_months": settings.review_months,
+        "sign_off_role": settings.sign_off_role,
     }
