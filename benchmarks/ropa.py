@@ -4,7 +4,8 @@ Each service has a provider (of 200), a data-shared list, one to three risk asse
 history chain as cloudctl seals them) and, for most, one or two agreements. Prints, from one run on one
 machine (shared and noisy, so only the ratio means much), the time of `report ropa`'s rows (cloudctl's
 report function, in-process: start-up and rendering excluded) against the best bare SQL query returning the
-same rows (each service with its provider, its latest assessment and its current agreement).
+same rows (each service with its provider, its latest assessment and its current agreement, and the changes
+that can outdate an assessment).
 
     python -m benchmarks.ropa
     python -m benchmarks.ropa --services 500 --rounds 5   # a quick look
@@ -25,7 +26,7 @@ from pathlib import Path
 from cloudctl.db.engine import open_database
 from cloudctl.db.history_chain import Sealer, content_columns
 from cloudctl.db.location import sqlite_location
-from cloudctl.db.models import RiskAssessment
+from cloudctl.db.models import RiskAssessment, ServiceChange
 from cloudctl.domain.settings import init_school
 from cloudctl.reports.ropa import ropa
 
@@ -47,7 +48,8 @@ BARE_QUERIES = {
         SELECT s.id, s.name, s.category, p.name, s.purpose, s.data_categories, s.data_shared_text, s.controls,
                s.review_months, s.lawful_basis, s.special_category_condition, s.storage_location,
                s.storage_detail, s.retention, s.website, s.privacy_url, s.position,
-               a.assessed_on, a.next_review, c.dpa_signed_on, c.dpa_reference, c.dpa_location, c.ends_on
+               a.assessed_on, a.next_review, a.recorded_at,
+               c.dpa_signed_on, c.dpa_reference, c.dpa_location, c.ends_on
         FROM service s
         LEFT JOIN provider p ON p.id = s.provider_id
         LEFT JOIN risk_assessment a ON a.id = (
@@ -60,10 +62,11 @@ BARE_QUERIES = {
         SELECT s.id, s.name, s.category, p.name, s.purpose, s.data_categories, s.data_shared_text, s.controls,
                s.review_months, s.lawful_basis, s.special_category_condition, s.storage_location,
                s.storage_detail, s.retention, s.website, s.privacy_url, s.position,
-               a.assessed_on, a.next_review, c.dpa_signed_on, c.dpa_reference, c.dpa_location, c.ends_on
+               a.assessed_on, a.next_review, a.recorded_at,
+               c.dpa_signed_on, c.dpa_reference, c.dpa_location, c.ends_on
         FROM service s
         LEFT JOIN provider p ON p.id = s.provider_id
-        LEFT JOIN (SELECT service_id, assessed_on, next_review,
+        LEFT JOIN (SELECT service_id, assessed_on, next_review, recorded_at,
                           ROW_NUMBER() OVER (PARTITION BY service_id ORDER BY assessed_on DESC, id DESC) AS n
                    FROM risk_assessment) a ON a.service_id = s.id AND a.n = 1
         LEFT JOIN (SELECT service_id, dpa_signed_on, dpa_reference, dpa_location, ends_on,
@@ -71,6 +74,12 @@ BARE_QUERIES = {
                    FROM service_contract) c ON c.service_id = s.id AND c.n = 1
         WHERE s.status <> 'retired'""",
 }
+
+
+# The second query both sides run: the changes that can outdate an assessment (changed-since-assessed).
+CHANGES = (
+    "SELECT service_id, changed_on, recorded_at FROM service_change WHERE effect IN ('changed', 'widening')"
+)
 
 
 def build(path: Path, services: int) -> None:
@@ -136,6 +145,27 @@ def build(path: Path, services: int) -> None:
         "notice_months, recorded_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         contracts,
     )
+    # Changes to one service in ten, sealed as cloudctl writes them.
+    sealer = Sealer("service_change", content_columns(ServiceChange.__table__), None, None)
+    columns = ["service_id", "changed_on", "field", "before", "after", "effect", "source", "recorded_at"]
+    changes = []
+    for index in range(1, services + 1, 10):
+        row = {
+            "service_id": index,
+            "changed_on": (date(2024, 1, 1) + timedelta(days=rng.randrange(1000))).isoformat(),
+            "field": "data_shared",
+            "before": "[]",
+            "after": json.dumps(["full name"]),
+            "effect": rng.choice(["widening", "narrowing", "changed"]),
+            "source": "service edit",
+            "recorded_at": now,
+        }
+        changes.append((*sealer.seal(row), *(row[name] for name in columns)))
+    connection.executemany(
+        f"INSERT INTO service_change (id, content_digest, chain_hash, {', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * (len(columns) + 3))})",
+        changes,
+    )
     connection.commit()
     connection.execute("ANALYZE")
     connection.close()
@@ -163,7 +193,10 @@ def main() -> None:
         connection = sqlite3.connect(path)
         expected = connection.execute("SELECT COUNT(*) FROM service WHERE status <> 'retired'").fetchone()[0]
         bare = {
-            name: timed(lambda sql=sql: connection.execute(sql).fetchall(), args.rounds)
+            name: timed(
+                lambda sql=sql: (connection.execute(sql).fetchall(), connection.execute(CHANGES).fetchall()),
+                args.rounds,
+            )
             for name, sql in BARE_QUERIES.items()
         }
         for sql in BARE_QUERIES.values():

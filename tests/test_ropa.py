@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import date
 
 import pytest
 
@@ -244,7 +245,8 @@ def test_gaps_are_most_serious_first(school):
 def test_the_severity_order_is_the_documented_one():
     assert [key for key, _, _ in GAPS] == [
         "special-data-without-lawful-basis", "special-data-without-art9-condition",
-        "transfer-without-safeguard", "no-lawful-basis", "no-agreement", "dpia-awaiting", "dpia-overdue",
+        "transfer-without-safeguard", "no-lawful-basis", "no-agreement", "dpia-awaiting", "dpia-outdated",
+        "dpia-overdue",
         "no-provider", "no-data-categories",
         "data-subjects-unclear", "no-storage-location", "no-retention", "no-security-measures", "no-purpose",
         "no-privacy-policy", "no-website",
@@ -348,3 +350,17 @@ def test_the_parents_section_says_when_a_link_is_missing_and_refuses_other_forma
 def test_service_show_carries_the_condition(school):
     school.ok("service", "edit", "SIMS", "--special-category-condition", "Art. 9(2)(h)")
     assert school.json("service", "show", "SIMS")["special_category_condition"] == "Art. 9(2)(h)"
+
+
+def test_a_widening_change_after_the_assessment_outdates_the_dpia(school):
+    school.ok("assess", "record", "My Maths", "--date", "2026-01-10", "--by", "DPO", "--outcome", "approved")
+    assert by_service(ropa(school))["My Maths"]["dpia_state"] == "current"
+    school.ok("service", "edit", "My Maths", "--data", "full name, class, date of birth")
+    assert by_service(school.json("report", "ropa"))["My Maths"]["dpia_state"] == "changed-since-assessed"
+    outdated = {row["service"]: row["gap_keys"] for row in school.json("report", "ropa", "--gaps")}
+    assert "dpia-outdated" in outdated["My Maths"]
+    # A new assessment makes it current again, and a narrowing change does not outdate it.
+    today = date.today().isoformat()
+    school.ok("assess", "record", "My Maths", "--date", today, "--by", "DPO", "--outcome", "approved")
+    school.ok("service", "edit", "My Maths", "--data", "full name")
+    assert by_service(school.json("report", "ropa"))["My Maths"]["dpia_state"] == "current"

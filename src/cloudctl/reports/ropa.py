@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows
 from cloudctl.domain.contracts import shift_months
+from cloudctl.domain.service_changes import OUTDATING, outdates
 from cloudctl.domain.vocabulary import CATEGORY_ORDER
 from cloudctl.vocab.data_categories import lookup
 
@@ -41,17 +42,18 @@ ROPA_KEYS = (
     "agreement",
 )  # fmt: skip
 
-# The DPIA states, as the overdue report names them (changed-since-assessed comes with issue 12's
-# assessment staleness; until then a state is worked out from the review date alone).
-DPIA_STATES = ("awaiting", "overdue", "changed-since-assessed", "current")
+# The DPIA states, by the overdue report's rules: never assessed; outdated by a change to the service after
+# the latest assessment (cloudctl.domain.service_changes.outdates); past its review date; or current.
+DPIA_STATES = ("awaiting", "changed-since-assessed", "overdue", "current")
 
-# The one query: each service not retired, its provider (outer join: a service may have none recorded),
+# The main query: each service not retired, its provider (outer join: a service may have none recorded),
 # its latest risk assessment and its current (latest) agreement.
 ROPA_SQL = """
 SELECT s.id, s.name, s.category, p.name, s.purpose, s.data_categories, s.data_shared_text, s.controls,
        s.review_months, s.lawful_basis, s.special_category_condition, s.storage_location, s.storage_detail,
        s.retention, s.website, s.privacy_url, s.position,
-       a.assessed_on, a.next_review, c.dpa_signed_on, c.dpa_reference, c.dpa_location, c.ends_on
+       a.assessed_on, a.next_review, a.recorded_at,
+       c.dpa_signed_on, c.dpa_reference, c.dpa_location, c.ends_on
 FROM service s
 LEFT JOIN provider p ON p.id = s.provider_id
 LEFT JOIN risk_assessment a ON a.id = (
@@ -63,6 +65,8 @@ LEFT JOIN service_contract c ON c.id = (
 )
 WHERE s.status <> ?
 """
+# The changes that can outdate an assessment (widening or changed; see cloudctl.domain.service_changes).
+CHANGES_SQL = "SELECT service_id, changed_on, recorded_at FROM service_change WHERE effect IN (?, ?)"
 
 
 # --- whose data: the data subjects --------------------------------------------------------------------
@@ -144,6 +148,22 @@ def _review_due(assessed_on: str, months: int) -> str:
     return shift_months(date.fromisoformat(assessed_on), months).isoformat()
 
 
+def _moment(value: object, kind: type) -> object:
+    # SQLite hands dates and times back as ISO text, PostgreSQL as date and datetime objects.
+    return kind.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[attr-defined]
+
+
+def _outdated(changes: list, assessed_on: object, assessed_recorded: object, as_of: date) -> bool:
+    """Whether a change up to `as_of` came after the assessment: the overdue report's rule (outdates)."""
+    assessed = _moment(assessed_on, date)
+    recorded = _moment(assessed_recorded, datetime)
+    for changed_on, change_recorded in changes:
+        day = _moment(changed_on, date)
+        if day <= as_of and outdates(day, _moment(change_recorded, datetime), assessed, recorded):
+            return True
+    return False
+
+
 def agreement_text(
     needed: bool, signed: str | None, reference: str | None, location: str | None, ends: str | None
 ) -> str | None:
@@ -200,6 +220,9 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
     months_default = (school_months[0][0] if school_months else None) or 12
     when = as_of.isoformat()
     rows = fetch_rows(session, ROPA_SQL, ("retired",))
+    changed: dict[int, list[tuple]] = {}
+    for service_id, *change in fetch_rows(session, CHANGES_SQL, sorted(OUTDATING)):
+        changed.setdefault(service_id, []).append(change)
     # The register's order: by section (grouped in the loop), then position. Rows come in id order, and
     # the sort is stable, so services with the same position stay in id order.
     rows.sort(key=itemgetter(16))
@@ -213,7 +236,7 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
     for (
         _id, name, category, provider, purpose, stored, text, controls, review_months, lawful_basis,
         condition, location, detail, retention, website, privacy_url, _position,
-        assessed_on, next_review, signed, reference, dpa_location, ends,
+        assessed_on, next_review, assessed_recorded, signed, reference, dpa_location, ends,
     ) in rows:  # fmt: skip
         known = by_data.get(category)
         if known is None:
@@ -237,6 +260,8 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
             recipients = by_provider[provider] = (provider,) if provider else None
         if assessed_on is None:
             state = "awaiting"
+        elif _id in changed and _outdated(changed[_id], assessed_on, assessed_recorded, as_of):
+            state = "changed-since-assessed"
         else:
             if next_review is None:
                 due = review_due(_iso(assessed_on), review_months or months_default)
@@ -301,6 +326,7 @@ GAPS: tuple[tuple[str, str, str], ...] = (
     ("no-lawful-basis", "no lawful basis", "--lawful-basis"),
     ("no-agreement", "no signed data-processing agreement", "service contract --dpa-signed"),
     ("dpia-awaiting", "never assessed (no DPIA)", "assess record"),
+    ("dpia-outdated", "DPIA outdated by a change to the service", "assess record"),
     ("dpia-overdue", "DPIA review overdue", "assess record"),
     ("no-provider", "no recipient: the provider is not recorded", "--provider"),
     ("no-data-categories", "the data shared is not recorded", "--data"),
@@ -335,6 +361,8 @@ def gaps_of(row: RopaRow) -> list[str]:
         found.append("no-agreement")
     if record["dpia_state"] == "awaiting":
         found.append("dpia-awaiting")
+    if record["dpia_state"] == "changed-since-assessed":
+        found.append("dpia-outdated")
     if record["dpia_state"] == "overdue":
         found.append("dpia-overdue")
     if record["provider"] is None:
