@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -39,21 +40,40 @@ OVERDUE_KEYS = (
 
 
 def _services(session: Session) -> list:
-    s, p = Service.__table__.c, Provider.__table__.c
+    """Each service not retired, with its provider (if any) and its latest assessment (if any): the latest
+    date, of two on a day the later recorded."""
+    s, p, a = Service.__table__.c, Provider.__table__.c, RiskAssessment.__table__.alias("a")
+    latest = (
+        select(RiskAssessment.__table__.c.id)
+        .where(RiskAssessment.__table__.c.service_id == s.id)
+        .order_by(RiskAssessment.__table__.c.assessed_on.desc(), RiskAssessment.__table__.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     query = (
-        select(s.id, s.name, s.category, s.status, s.review_months, s.position, p.name.label("provider"))
-        .select_from(Service.__table__.outerjoin(Provider.__table__, s.provider_id == p.id))
+        select(
+            s.id,
+            s.name,
+            s.category,
+            s.status,
+            s.review_months,
+            s.position,
+            p.name.label("provider"),
+            a.c.id.label("assessment_id"),
+            a.c.assessed_on,
+            a.c.next_review,
+            a.c.recorded_at,
+            a.c.conditions,
+            a.c.conditions_due,
+        )
+        .select_from(
+            Service.__table__.outerjoin(Provider.__table__, s.provider_id == p.id).outerjoin(
+                a, a.c.id == latest
+            )
+        )
         .where(s.status != "retired")
     )
     return session.connection().execute(query).all()
-
-
-def _latest_assessments(session: Session) -> dict:
-    a = RiskAssessment.__table__.c
-    query = select(
-        a.id, a.service_id, a.assessed_on, a.next_review, a.recorded_at, a.conditions, a.conditions_due
-    ).order_by(a.assessed_on, a.id)
-    return {row.service_id: row for row in session.connection().execute(query)}
 
 
 def _outdating_changes(session: Session, as_of: date) -> dict[int, list]:
@@ -82,16 +102,17 @@ def overdue_assessments(
     check_as_of(as_of, today or date.today())
     check_within(within_days)
     settings = get_settings(session)
-    latest = _latest_assessments(session)
     changes = _outdating_changes(session, as_of)
     met = _conditions_met(session)
     horizon = as_of + timedelta(days=within_days)
+    # review_date, remembered: many services share an assessment date and interval.
+    due_of = lru_cache(maxsize=None)(review_date)
+    school_months = settings.review_months
     rows = []
     for service in _services(session):
-        last = latest.get(service.id)
-        for state, due, detail, changed_on in _findings(
-            service, last, changes, met, settings, as_of, horizon
-        ):
+        last = service if service.assessment_id is not None else None
+        found = _findings(service, last, changes, met, due_of, school_months, as_of, horizon)
+        for state, due, detail, changed_on in found:
             rows.append(
                 {
                     "service": service.name,
@@ -115,7 +136,9 @@ def overdue_assessments(
     return rows
 
 
-def _findings(service, last, changes, met, settings, as_of: date, horizon: date) -> list[tuple]:
+def _findings(
+    service, last, changes, met, due_of, school_months: int, as_of: date, horizon: date
+) -> list[tuple]:
     """(state, due, detail, changed_on) for each thing the report says about one service."""
     if last is None:
         return [("never-assessed", None, None, None)]
@@ -129,12 +152,12 @@ def _findings(service, last, changes, met, settings, as_of: date, horizon: date)
         )
         found.append(("changed-since-assessed", first, detail, first))
     else:
-        due = review_date(last.assessed_on, last.next_review, service.review_months or settings.review_months)
+        due = due_of(last.assessed_on, last.next_review, service.review_months or school_months)
         if due < as_of:
             found.append(("overdue", due, None, None))
         elif due <= horizon:
             found.append(("due-soon", due, None, None))
-    if last.conditions and last.conditions_due is not None and last.id not in met:
+    if last.conditions and last.conditions_due is not None and last.assessment_id not in met:
         if last.conditions_due < as_of:
             found.append(
                 ("condition-overdue", last.conditions_due, f"condition not met: {last.conditions}", None)
