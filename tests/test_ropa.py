@@ -7,6 +7,8 @@ import stat
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cloudctl.reports.ropa import GAPS, ROPA_KEYS, data_facts, transfer_text
 
@@ -364,3 +366,31 @@ def test_a_widening_change_after_the_assessment_outdates_the_dpia(school):
     school.ok("assess", "record", "My Maths", "--date", today, "--by", "DPO", "--outcome", "approved")
     school.ok("service", "edit", "My Maths", "--data", "full name")
     assert by_service(school.json("report", "ropa"))["My Maths"]["dpia_state"] == "current"
+
+
+@given(
+    special=st.booleans(),
+    fields=st.fixed_dictionaries(
+        {
+            key: st.one_of(st.none(), st.just("x"))
+            for key in ("provider", "purposes", "retention", "security_measures", "lawful_basis", "agreement")
+        }
+    ),
+    transfers=st.sampled_from([None, "none: stored in the UK", "outside the UK and EEA: safeguard MISSING"]),
+    dpia=st.sampled_from(["awaiting", "changed-since-assessed", "overdue", "current"]),
+    website=st.one_of(st.none(), st.just("https://x.example")),
+)
+def test_gaps_are_always_in_the_order_of_seriousness(special, fields, transfers, dpia, website):
+    from cloudctl.reports.ropa import GAP_RANK, RopaRow, data_facts, gaps_of
+
+    facts = data_facts('["medical"]' if special else '["full name"]', "pupil")
+    record = {
+        **fields, "transfers": transfers, "dpia_state": dpia, "data_categories": list(facts.categories),
+        "special_category_condition": None if special else "not applicable",
+    }  # fmt: skip
+    found = gaps_of(RopaRow(record, facts, website, None))
+    assert found == sorted(set(found), key=GAP_RANK.__getitem__)
+    # The most serious gap the record can have comes first whenever it is there.
+    if special and not fields["lawful_basis"]:
+        assert found[0] == "special-data-without-lawful-basis"
+    assert found[-1] == ("no-website" if not website else "no-privacy-policy")
