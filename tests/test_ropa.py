@@ -7,7 +7,7 @@ import stat
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cloudctl.reports.ropa import GAPS, ROPA_KEYS, data_facts, transfer_text
@@ -394,3 +394,25 @@ def test_gaps_are_always_in_the_order_of_seriousness(special, fields, transfers,
     if special and not fields["lawful_basis"]:
         assert found[0] == "special-data-without-lawful-basis"
     assert found[-1] == ("no-website" if not website else "no-privacy-policy")
+
+
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
+    st.integers(1, 120),
+)
+@example(date(2026, 1, 31), date(2026, 3, 1), 1)
+@example(date(2026, 1, 31), date(2026, 2, 28), 1)
+@example(date(2026, 2, 28), date(2026, 3, 31), 1)
+@example(date(2026, 1, 30), date(2026, 2, 28), 1)
+@example(date(2024, 2, 29), date(2025, 2, 28), 12)
+@example(date(2024, 2, 29), date(2025, 3, 1), 12)
+@example(date(2025, 8, 31), date(2025, 9, 30), 1)
+def test_the_overdue_threshold_agrees_with_adding_months(assessed_on, as_of, months):
+    """The record of processing compares ISO text with a threshold; the overdue report adds months."""
+    from dateutil.relativedelta import relativedelta
+
+    from cloudctl.reports.ropa import overdue_before
+
+    overdue = assessed_on + relativedelta(months=months) < as_of
+    assert (assessed_on.isoformat() < overdue_before(as_of, months)) == overdue

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -27,7 +28,6 @@ from typing import NamedTuple
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows
-from cloudctl.domain.contracts import shift_months
 from cloudctl.domain.service_changes import OUTDATING, outdates
 from cloudctl.domain.vocabulary import CATEGORY_ORDER
 from cloudctl.vocab.data_categories import lookup
@@ -142,10 +142,18 @@ def _iso(value: object) -> str | None:
     return value.isoformat()  # type: ignore[attr-defined]
 
 
-@lru_cache(maxsize=8192)
-def _review_due(assessed_on: str, months: int) -> str:
-    """The DPIA's review date when the assessor set none: the overdue report's rule (date + interval)."""
-    return shift_months(date.fromisoformat(assessed_on), months).isoformat()
+def overdue_before(as_of: date, months: int) -> str:
+    """An assessment made before this (ISO text) is past its review on `as_of`, with `months` between reviews.
+
+    The overdue report's rule is "assessed_on + months (as relativedelta adds them) < as_of". Adding months
+    moves the month and keeps the day, clamped to the month's last, and a clamped day is never less than
+    as_of's day in the same month; so the rule holds exactly when (month of assessed_on + months, its day)
+    comes before (month of as_of, its day): when assessed_on is before as_of's month less `months` with
+    as_of's day kept, unclamped. Comparing ISO text against that needs no date arithmetic per service.
+    """
+    total = as_of.year * 12 + as_of.month - 1 - months
+    year, month = divmod(total, 12)
+    return f"{year:04d}-{month + 1:02d}-{as_of.day:02d}"
 
 
 def _moment(value: object, kind: type) -> object:
@@ -162,21 +170,6 @@ def _outdated(changes: list, assessed_on: object, assessed_recorded: object, as_
         if day <= as_of and outdates(day, _moment(change_recorded, datetime), assessed, recorded):
             return True
     return False
-
-
-def agreement_text(
-    needed: bool, signed: str | None, reference: str | None, location: str | None, ends: str | None
-) -> str | None:
-    if signed is None:
-        return None if needed else NO_AGREEMENT_NEEDED
-    parts = [f"signed {signed}"]
-    if reference:
-        parts.append(f"ref {reference}")
-    if location:
-        parts.append(f"kept at {location}")
-    if ends:
-        parts.append(f"contract ends {ends}")
-    return "; ".join(parts)
 
 
 # --- the record ---------------------------------------------------------------------------------------
@@ -199,7 +192,7 @@ def _columns_from_data(stored: str, category: str, has_text: bool) -> tuple:
     subjects = facts.subjects if facts.subjects else () if declared_none else None
     categories = facts.categories if facts.categories or has_text else None
     needed = category != "statutory" and bool(facts.categories)
-    return facts, subjects, categories, needed
+    return facts, subjects, categories, needed, facts.special
 
 
 def ropa_rows(session: Session, *, as_of: date) -> list[RopaRow]:
@@ -226,52 +219,56 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
     # The register's order: by section (grouped in the loop), then position. Rows come in id order, and
     # the sort is stable, so services with the same position stay in id order.
     rows.sort(key=itemgetter(16))
-    sections: dict[str, list] = {category: [] for category in CATEGORY_ORDER}
-    # Plain dictionaries as caches, looked up without building a key per row: the same data, storage
-    # and provider recur across a register, and a trust's register of thousands of services runs this loop.
-    by_data: dict[str, dict[str, tuple]] = {}
-    by_place: dict[str | None, dict[str | None, str | None]] = {}
+    sections: defaultdict[str, list] = defaultdict(list, {category: [] for category in CATEGORY_ORDER})
+    # Plain dictionaries as caches: the same data, storage, provider and assessment dates recur across a
+    # register, and a trust's register of thousands of services runs this loop (benchmarks/ropa.py).
+    by_data: defaultdict[str, dict[str, tuple]] = defaultdict(dict)
+    by_place: defaultdict[str | None, dict[str | None, str | None]] = defaultdict(dict)
     by_provider: dict[str | None, tuple[str, ...] | None] = {}
-    review_due = _review_due
+    thresholds: dict[int, str] = {}
     for (
         _id, name, category, provider, purpose, stored, text, controls, review_months, lawful_basis,
         condition, location, detail, retention, website, privacy_url, _position,
         assessed_on, next_review, assessed_recorded, signed, reference, dpa_location, ends,
     ) in rows:  # fmt: skip
-        known = by_data.get(category)
-        if known is None:
-            known = by_data[category] = {}
-        data = known.get(stored) if text else None
+        known = by_data[category]
+        key = stored if text else ""  # no text: nothing recorded (stored JSON is never empty)
+        data = known.get(key)
         if data is None:
-            data = _columns_from_data(stored, category, bool(text))
-            if text:
-                known[stored] = data
-        facts, subjects, categories, needed = data
-        places = by_place.get(location)
-        if places is None:
-            places = by_place[location] = {}
-        if detail in places:
-            transfers = places[detail]
-        else:
+            data = known[key] = _columns_from_data(stored, category, bool(text))
+        facts, subjects, categories, needed, special = data
+        places = by_place[location]
+        transfers = places.get(detail, places)
+        if transfers is places:
             transfers = places[detail] = transfer_text(location, detail)
-        if provider in by_provider:
-            recipients = by_provider[provider]
-        else:
+        recipients = by_provider.get(provider, by_provider)
+        if recipients is by_provider:
             recipients = by_provider[provider] = (provider,) if provider else None
         if assessed_on is None:
             state = "awaiting"
-        elif _id in changed and _outdated(changed[_id], assessed_on, assessed_recorded, as_of):
+        elif changed and _id in changed and _outdated(changed[_id], assessed_on, assessed_recorded, as_of):
             state = "changed-since-assessed"
         else:
-            if next_review is None:
-                due = review_due(_iso(assessed_on), review_months or months_default)
+            if next_review is not None:
+                overdue = _iso(next_review) < when
             else:
-                due = _iso(next_review)
-            state = "overdue" if due < when else "current"
+                months = review_months or months_default
+                before = thresholds.get(months)
+                if before is None:
+                    before = thresholds[months] = overdue_before(as_of, months)
+                overdue = _iso(assessed_on) < before
+            state = "overdue" if overdue else "current"
+        # The agreement in words: "signed D; ref R; kept at L; contract ends E".
         if signed is None:
             agreement = None if needed else NO_AGREEMENT_NEEDED
         else:
-            agreement = agreement_text(needed, _iso(signed), reference, dpa_location, _iso(ends))
+            agreement = "signed " + (signed if signed.__class__ is str else signed.isoformat())
+            if reference:
+                agreement += "; ref " + reference
+            if dpa_location:
+                agreement += "; kept at " + dpa_location
+            if ends is not None:
+                agreement += "; contract ends " + (ends if ends.__class__ is str else ends.isoformat())
         record = {
             "service": name,
             "category": category,
@@ -284,14 +281,11 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
             "retention": retention,
             "security_measures": controls,
             "lawful_basis": lawful_basis,
-            "special_category_condition": (condition or None) if facts.special else NOT_APPLICABLE,
+            "special_category_condition": (condition or None) if special else NOT_APPLICABLE,
             "dpia_state": state,
             "agreement": agreement,
         }
-        section = sections.get(category)
-        if section is None:
-            section = sections[category] = []
-        section.append(RopaRow(record, facts, website, privacy_url) if with_facts else record)
+        sections[category].append(RopaRow(record, facts, website, privacy_url) if with_facts else record)
     return [row for section in sections.values() for row in section]
 
 
