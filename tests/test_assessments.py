@@ -144,7 +144,8 @@ def test_history_lists_every_assessment_oldest_first_and_never_overwrites(school
     ]
     assert (history[0]["reference"], history[0]["notes"]) == ("DPIA-2023-07", "First look")
     assert set(history[0]) == {
-        "service", "category", "assessed_on", "assessed_by", "outcome", "next_review", "next_review_set",
+        "service", "category", "step", "assessed_on", "assessed_by", "outcome", "residual_risk", "conditions",
+        "conditions_due", "conditions_met", "signed_off", "next_review", "next_review_set", "changed_since",
         "reference", "notes", "recorded_at",
     }  # fmt: skip
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import MetaData, Table, create_engine, text
+from sqlalchemy import MetaData, Table, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from cloudctl.db.append_only import all_guard_statements, drop_all_guard_statements
@@ -232,7 +232,10 @@ def test_every_history_row_cloudctl_writes_verifies(school):
     assert rows["consent_event"] == 4 and rows["upn_change"] == 1 and rows["risk_assessment"] == 19
     assert rows["service_version"] >= 20  # the register's versions, and My Maths' new purpose
     assert record["integrity"].startswith(("ok", "not available"))
-    assert record["guards_checked"] == (15 if school.url.startswith("sqlite") else 10)
+    # Three triggers per guarded table on SQLite (update, delete, replace), two on PostgreSQL.
+    from cloudctl.db.append_only import GUARDED
+
+    assert record["guards_checked"] == len(GUARDED) * (3 if school.url.startswith("sqlite") else 2)
 
     table = school.ok("db", "verify")
     assert "History verified" in table.stderr and "Guards against changing history: " in table.stderr
@@ -640,8 +643,12 @@ def test_the_migration_seals_the_history_already_there(blank_url, monkeypatch):
     with engine.begin() as connection:
         _fill_at_0004(connection)
     with engine.connect() as connection:
+        # History tables added by later revisions start empty.
+        present = set(inspect(connection).get_table_names())
         before = {
             table: connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
+            if table in present
+            else []
             for table in HISTORY_TABLES
             if table != "reply_code"  # a history table of a later revision
         }

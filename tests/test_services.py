@@ -58,6 +58,7 @@ def test_add_and_show_a_service_with_every_field(school):
         "review_due": None,
         "review_months": 24,
         "lawful_basis": "Public task",
+        "special_category_condition": None,
         "storage_location": "UK",
         "storage_detail": "London data centre",
         "retention": "Until the pupil leaves",

@@ -61,6 +61,11 @@ def run_demo(db: Database) -> Iterator[str]:
         init_school(session, school_name="Hunwick Primary School", years="R,1-6")
         changes = import_register(session, bundled_text(HUNWICK_REGISTER))
     yield f"Imported the Hunwick Primary School register: {len(changes)} services."
+    agreements = record_demo_records(db)
+    yield (
+        f"Filled in some of the record of processing and {agreements} data-processing agreements: see "
+        "cloudctl report ropa --gaps."
+    )
     pupils = import_demo_pupils(db)
     yield f"Imported the demo class list (fictional pupils, Reception to Year 6): {pupils.pupils} pupils."
     recorded = record_demo_consent(db)
@@ -94,3 +99,50 @@ def record_demo_consent(db: Database) -> int:
         )  # fmt: skip
         outcomes += record_consent(session, opt_out, upn=pupils[0].upn, service_name="Accelerated Reader")
     return sum(1 for outcome in outcomes if outcome.written)
+
+
+# What the published register does not say but a school's record of processing holds: fictional values
+# for a few services, so that `report ropa`, `report contracts` and the parents' section have something
+# to show (and gaps still to list).
+DEMO_RECORDS = {
+    "My Maths": {
+        "lawful_basis": "Public task (Art. 6(1)(e))",
+        "storage_location": "UK",
+        "retention": "Until the pupil leaves, then deleted within 3 months",
+        "privacy_url": "https://example.org/my-maths/privacy",
+    },
+    "Times Tables Rock Stars": {
+        "lawful_basis": "Public task (Art. 6(1)(e))",
+        "storage_location": "elsewhere",
+        "storage_detail": "United States, under the UK International Data Transfer Addendum",
+        "privacy_url": "https://example.org/ttrs/privacy",
+    },
+    "SIMS": {
+        "lawful_basis": "Legal obligation (Art. 6(1)(c))",
+        "special_category_condition": "Art. 9(2)(g) substantial public interest",
+        "storage_location": "UK",
+        "retention": "As the school's retention schedule",
+    },
+}
+# Fictional agreements: one current, one whose notice date falls in the demo's autumn term.
+DEMO_AGREEMENTS = {
+    "My Maths": {"dpa_signed_on": "2024-09-02", "dpa_reference": "DEMO-DPA-1", "starts_on": "2024-09-01",
+                 "ends_on": "2027-08-31", "notice_months": 3},
+    "SIMS": {"dpa_signed_on": "2023-04-01", "dpa_reference": "DEMO-DPA-2", "starts_on": "2023-04-01",
+             "ends_on": "2027-03-31", "notice_months": 6},
+}  # fmt: skip
+
+
+def record_demo_records(db: Database) -> int:
+    """Set the demo's record-of-processing fields and agreements; returns how many agreements."""
+    from cloudctl.domain.contracts import ContractFields, set_contract
+    from cloudctl.domain.services import ServiceFields, edit_service
+
+    with db.write() as session:
+        for name, values in DEMO_RECORDS.items():
+            edit_service(session, name, ServiceFields(**values))
+        for name, values in DEMO_AGREEMENTS.items():
+            given = ContractFields(**{key: value for key, value in values.items() if key != "notice_months"})
+            given.notice_months = int(values["notice_months"])
+            set_contract(session, name, given, today=DEMO_DATE)
+    return len(DEMO_AGREEMENTS)

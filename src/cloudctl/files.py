@@ -95,9 +95,13 @@ def write_private_text(path: Path, text: str, *, force: bool = False, what: str 
     same folder, which then takes the old one's place (os.replace), so the old file's mode is never
     changed and a failed write never leaves half a file where a good one was.
     """
+    write_private_bytes(path, text.encode("utf-8"), force=force, what=what)
+
+
+def write_private_bytes(path: Path, data: bytes, *, force: bool = False, what: str = "output") -> None:
+    """As write_private_text, for a file that is not text (a spreadsheet)."""
     check_output_path(path, force=force, what=what)
     refuse_a_database(path)
-    data = text.encode("utf-8")
     try:
         if os.path.lexists(path):
             write_by_replacing(path, data)

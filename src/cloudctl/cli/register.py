@@ -105,21 +105,40 @@ def register_publish(
     ] = "markdown",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
     force: ForceOption = False,
+    parents_section: Annotated[
+        bool,
+        typer.Option(
+            "--parents-section",
+            help="html only: add a section for parents with each pupil service's privacy policy and "
+            "assessment date.",
+        ),
+    ] = False,
 ):
     """Write the register from the database, in the published document's structure, or as a spreadsheet
     (one row per service) that `register import` reads back."""
     from cloudctl.domain.register import build_register_document
 
+    parents = None
     with database(ctx).read() as session:
         document = build_register_document(session)
+        if parents_section:
+            from cloudctl.domain.register_parents import parents_section as links
+
+            parents = links(session)
     if doc_format.strip().lower() in ("csv", "xlsx"):
+        if parents_section:
+            from cloudctl.errors import InvalidInput
+
+            raise InvalidInput(
+                "The section for parents is published on the web page only: add --format html."
+            )
         from cloudctl.exporters.register_spreadsheet import register_rows
 
         _write_spreadsheet(*register_rows(document), doc_format, out, force, "the register")
         return
     from cloudctl.exporters.register_document import render_register_document
 
-    text = render_register_document(document, doc_format.strip().lower())
+    text = render_register_document(document, doc_format.strip().lower(), parents=parents)
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return

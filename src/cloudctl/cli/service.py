@@ -38,6 +38,14 @@ ReviewOption = Annotated[
 LawfulBasisOption = Annotated[
     str | None, typer.Option("--lawful-basis", help="UK GDPR Art. 6 basis, e.g. public task.")
 ]
+ConditionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--special-category-condition",
+        help="For special-category (health) data: the UK GDPR Art. 9 condition, e.g. 9(2)(g) substantial "
+        "public interest.",
+    ),
+]
 StorageOption = Annotated[
     str | None, typer.Option("--storage", help="Where the data is stored: UK, EEA or elsewhere.")
 ]
@@ -81,6 +89,7 @@ def service_add(
     controls: ControlsOption = None,
     review_months: ReviewOption = None,
     lawful_basis: LawfulBasisOption = None,
+    special_category_condition: ConditionOption = None,
     storage: StorageOption = None,
     storage_detail: StorageDetailOption = None,
     retention: RetentionOption = None,
@@ -96,8 +105,8 @@ def service_add(
     fields = _fields(
         provider=provider, purpose=purpose, data_shared=data, service_type=service_type, year_groups=years,
         website=website, controls=controls, review_months=review_months, lawful_basis=lawful_basis,
-        storage_location=storage, storage_detail=storage_detail, retention=retention, privacy_url=privacy_url,
-        owner=owner,
+        special_category_condition=special_category_condition, storage_location=storage,
+        storage_detail=storage_detail, retention=retention, privacy_url=privacy_url, owner=owner,
     )  # fmt: skip
     with database(ctx).write() as session:
         service = add_service(session, name, category, fields, create_provider=create_provider)
@@ -167,6 +176,7 @@ def service_edit(
     controls: ControlsOption = None,
     review_months: ReviewOption = None,
     lawful_basis: LawfulBasisOption = None,
+    special_category_condition: ConditionOption = None,
     storage: StorageOption = None,
     storage_detail: StorageDetailOption = None,
     retention: RetentionOption = None,
@@ -179,8 +189,8 @@ def service_edit(
     fields = _fields(
         provider=provider, purpose=purpose, data_shared=data, service_type=service_type, year_groups=years,
         website=website, controls=controls, review_months=review_months, lawful_basis=lawful_basis,
-        storage_location=storage, storage_detail=storage_detail, retention=retention, privacy_url=privacy_url,
-        owner=owner,
+        special_category_condition=special_category_condition, storage_location=storage,
+        storage_detail=storage_detail, retention=retention, privacy_url=privacy_url, owner=owner,
     )  # fmt: skip
     with database(ctx).write() as session:
         service, changed = edit_service(
@@ -201,3 +211,82 @@ def service_retire(ctx: typer.Context, name: NameArgument, category: CategoryOpt
     with database(ctx).write() as session:
         service = retire_service(session, name, category)
         say(f"Retired '{service.name}' ({service.category}). Its history is kept: service list --all")
+
+
+CONTRACT_COLUMNS = [
+    ("agreement", "No."),
+    ("current", "Current"),
+    ("dpa_signed_on", "Agreement signed"),
+    ("dpa_reference", "Reference"),
+    ("dpa_location", "Kept at"),
+    ("starts_on", "Starts"),
+    ("ends_on", "Ends"),
+    ("notice_months", "Notice (months)"),
+    ("notice_date", "Give notice by"),
+]
+
+
+@app.command("contract")
+def service_contract(
+    ctx: typer.Context,
+    name: NameArgument,
+    category: CategoryOption = None,
+    dpa_signed: Annotated[
+        str | None, typer.Option("--dpa-signed", help="When the data-processing agreement was signed.")
+    ] = None,
+    dpa_reference: Annotated[
+        str | None, typer.Option("--dpa-reference", help="The agreement's reference or version.")
+    ] = None,
+    dpa_location: Annotated[
+        str | None,
+        typer.Option("--dpa-location", help="Where the signed agreement is kept (a path or address)."),
+    ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="The contract's start date.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="The contract's end date.")] = None,
+    notice_months: Annotated[
+        int | None, typer.Option("--notice-months", help="Months of notice the contract needs (0 to 120).")
+    ] = None,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="A new agreement (a renewal): the current one stays on record."),
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Record a service's data-processing agreement and contract dates; with no options, list its agreements.
+
+    The options given change the current agreement (an empty value clears one); --new records a renewal.
+    """
+    from cloudctl.domain.contracts import ContractFields, contract_history, set_contract
+
+    given = ContractFields(
+        dpa_signed_on=dpa_signed, dpa_reference=dpa_reference, dpa_location=dpa_location,
+        starts_on=start, ends_on=end, notice_months=notice_months,
+    )  # fmt: skip
+    if given.given() or new:
+        with database(ctx).write() as session:
+            service, _contract, changed = set_contract(session, name, given, category=category, new=new)
+            if new:
+                say(
+                    f"Recorded a new agreement for '{service.name}' ({service.category}); "
+                    "the earlier one is kept."
+                )
+            elif changed:
+                say(f"Updated the agreement of '{service.name}' ({service.category}): {', '.join(changed)}.")
+            else:
+                say(f"Nothing changed: the agreement of '{service.name}' already had those values.")
+        return
+    from cloudctl.domain.contracts import CONTRACT_KEYS
+
+    with database(ctx).read() as session:
+        rows = contract_history(session, name, category)
+    render(
+        rows,
+        fmt,
+        columns=CONTRACT_COLUMNS,
+        title=f"Agreements: {name}",
+        empty=(
+            f"No agreement is recorded for '{name}'. Record one with: cloudctl service contract NAME "
+            "--dpa-signed DATE --dpa-reference REF --end DATE --notice-months N"
+        ),
+        all_keys=CONTRACT_KEYS,
+    )

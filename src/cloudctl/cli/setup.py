@@ -36,6 +36,13 @@ def init(
             help="Days a consent form's reply code is accepted after the form is printed (default 90).",
         ),
     ] = None,
+    sign_off_role: Annotated[
+        str | None,
+        typer.Option(
+            "--sign-off-role",
+            help="Who signs off a high-risk approval: DPO (the default), headteacher or governor.",
+        ),
+    ] = None,
 ):
     """Set up the school (or change its settings). Every other record is kept."""
     from cloudctl.domain.settings import init_school, settings_record
@@ -49,6 +56,7 @@ def init(
             review_months=review_months,
             consent_months=consent_months,
             reply_code_days=reply_code_days,
+            sign_off_role=sign_off_role,
         )
         record = settings_record(settings)
     say(f"The database is {db.location.describe()}.")

@@ -14,6 +14,8 @@ GUARDED = {
     "risk_assessment": "Risk assessments",
     "upn_change": "UPN changes",
     "reply_code": "Issued consent forms",
+    "service_change": "Changes to services",
+    "assessment_event": "Assessment steps",
 }
 
 

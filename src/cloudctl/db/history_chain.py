@@ -61,6 +61,8 @@ HISTORY_TABLES: dict[str, str] = {
     "risk_assessment": "risk assessments",
     "upn_change": "UPN changes",
     "reply_code": "consent forms issued and their reply codes",
+    "service_change": "changes to services that matter to their risk assessments",
+    "assessment_event": "risk assessment steps (screening, conditions met, sign-offs)",
 }
 DIGEST_COLUMN = "content_digest"
 CHAIN_COLUMN = "chain_hash"

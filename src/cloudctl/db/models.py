@@ -35,6 +35,8 @@ class SchoolSettings(SQLModel, table=True):
     reply_code_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
     # Months a parent's consent lasts before it needs renewing; None means it does not lapse.
     consent_months: int | None = Field(default=None, nullable=True)
+    # Who must sign off an approval whose residual risk is high: DPO, headteacher or governor.
+    sign_off_role: str = Field(default="DPO", max_length=20, sa_column_kwargs={"server_default": "DPO"})
 
 
 class RegisterSection(SQLModel, table=True):
@@ -85,6 +87,8 @@ class Service(SQLModel, table=True):
     # Months between reviews for this service; None means the school's setting.
     review_months: int | None = None
     lawful_basis: str | None = None
+    # The UK GDPR Art. 9 condition relied on for special-category (health) data (revision 0011).
+    special_category_condition: str | None = None
     storage_location: str | None = None
     storage_detail: str | None = None
     retention: str | None = None
@@ -112,6 +116,10 @@ class RiskAssessment(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text))
     reference: str | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
+    # The workflow (revision 0010): NULL on older rows, so their digests still verify.
+    residual_risk: str | None = Field(default=None, max_length=10, nullable=True)
+    conditions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    conditions_due: date | None = Field(default=None, nullable=True)
     # The history chain (cloudctl.db.history_chain): set as the row is inserted.
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
@@ -236,8 +244,85 @@ class ReplyCode(SQLModel, table=True):
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
+class ServiceChange(SQLModel, table=True):
+    """A change to a service that matters to its risk assessment: what it was before and after.
+
+    `effect` is widening (more data, more pupils, data further from the UK), narrowing, changed (a
+    new provider or lawful basis) or first-recorded (a field filled in for the first time). A
+    widening or changed entry after the latest assessment makes that assessment outdated.
+    """
+
+    __tablename__ = "service_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    changed_on: date
+    field: str = Field(max_length=30)
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    effect: str = Field(max_length=20)
+    source: str = Field(max_length=30)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+class AssessmentEvent(SQLModel, table=True):
+    """A step of a risk assessment's workflow that is not the assessment itself: a screening (its
+    answers and verdict), a condition met, a sign-off. History: never updated or deleted."""
+
+    __tablename__ = "assessment_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    # The assessment a condition-met or sign-off belongs to; NULL for a screening.
+    risk_assessment_id: int | None = Field(default=None, foreign_key="risk_assessment.id", nullable=True)
+    kind: str = Field(max_length=20)  # screening, condition-met, sign-off
+    occurred_on: date
+    by_name: str | None = None
+    role: str | None = Field(default=None, max_length=20)
+    # A screening's answers (a JSON object, question key to true/false) and its verdict.
+    answers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    verdict: str | None = Field(default=None, max_length=30)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
 # History rows are sealed into their table's chain as they are written.
 from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
-for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange, ReplyCode):
+for _history in (
+    ServiceVersion,
+    ConsentEvent,
+    RiskAssessment,
+    UpnChange,
+    ReplyCode,
+    ServiceChange,
+    AssessmentEvent,
+):
     seal_on_insert(_history)
+
+
+class ServiceContract(SQLModel, table=True):
+    """One agreement with a service's provider: the data-processing agreement and the contract's dates.
+
+    A renewal is a new row and the latest is the current one; a row is corrected in place (a register of
+    documents, not sealed history).
+    """
+
+    __tablename__ = "service_contract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    dpa_signed_on: date | None = None
+    dpa_reference: str | None = None
+    # Where the signed document is kept: a path or an address, as the school writes it.
+    dpa_location: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    notice_months: int | None = None
+    recorded_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
 
-from cloudctl.db.models import RiskAssessment, SchoolSettings, Service, utcnow
+from cloudctl.db.models import AssessmentEvent, RiskAssessment, SchoolSettings, Service, ServiceChange, utcnow
+from cloudctl.domain.assessment_workflow import awaiting_sign_off, needs_sign_off, parse_risk
 from cloudctl.domain.service_records import review_date
 from cloudctl.domain.services import get_service
 from cloudctl.domain.settings import get_settings
 from cloudctl.domain.vocabulary import APPROVING_OUTCOMES, parse_outcome
 from cloudctl.errors import InvalidInput, RuleRefused
-from cloudctl.vocab.dates import check_event_date, check_future_date
+from cloudctl.vocab.dates import check_event_date, check_future_date, format_date
 from cloudctl.vocab.text import gate_name, gate_prose, gate_text
 
 
@@ -46,6 +48,9 @@ def record_assessment(
     reference: str | None = None,
     category: str | None = None,
     today: date | None = None,
+    residual_risk: str | None = None,
+    conditions: str | None = None,
+    conditions_due: date | None = None,
 ) -> AssessmentRecorded:
     """Record a risk assessment as history, or nothing when the identical one (same service, date,
     outcome and assessor) is already recorded. The message says which, and what the service now is."""
@@ -57,7 +62,20 @@ def record_assessment(
         raise InvalidInput("Say who carried out the assessment with --by NAME.")
     notes = gate_prose(notes, "notes (--notes)")
     reference = gate_text(reference, "reference (--reference)")
+    residual_risk = parse_risk(residual_risk)
+    conditions = gate_prose(conditions, "conditions (--conditions)")
     check_event_date(assessed_on, "assessment date", today)
+    if conditions_due is not None:
+        if conditions is None:
+            raise InvalidInput(
+                "--conditions-due needs the conditions it is for: give them with --conditions."
+            )
+        check_future_date(conditions_due, "date the conditions are due (--conditions-due)", today)
+        if conditions_due < assessed_on:
+            raise InvalidInput(
+                f"The conditions cannot be due ({conditions_due.isoformat()}) before the assessment that "
+                f"sets them ({assessed_on.isoformat()})."
+            )
     if next_review is not None:
         check_future_date(next_review, "next review date", today)
         if next_review <= assessed_on:
@@ -90,6 +108,9 @@ def record_assessment(
                 ("notes", notes, identical.notes),
                 ("reference", reference, identical.reference),
                 ("next review", next_review, identical.next_review),
+                ("residual risk", residual_risk, identical.residual_risk),
+                ("conditions", conditions, identical.conditions),
+                ("conditions due date", conditions_due, identical.conditions_due),
             )
             if given is not None and given != kept
         ]
@@ -111,6 +132,9 @@ def record_assessment(
         next_review=next_review,
         notes=notes,
         reference=reference,
+        residual_risk=residual_risk,
+        conditions=conditions,
+        conditions_due=conditions_due,
     )
     session.add(assessment)
     session.flush()
@@ -126,6 +150,14 @@ def record_assessment(
         message += f"the service stays {status}."
     else:
         message += f"the service is now {status}."
+    settings = get_settings(session)
+    if awaiting_sign_off(session, assessment, settings):
+        message += (
+            " The residual risk is high, so the approval is pending sign-off: "
+            f"'{service.name}' is not approved "
+            f'until the {settings.sign_off_role} signs it off with cloudctl assess sign-off "{service.name}" '
+            f"--by NAME --role {settings.sign_off_role}."
+        )
     return AssessmentRecorded(service, assessment, True, message)
 
 
@@ -139,7 +171,11 @@ def follow_latest_assessment(session: Session, service: Service) -> RiskAssessme
     ).first()
     if latest is None or service.status == "retired":
         return latest
-    status = "approved" if latest.outcome in APPROVING_OUTCOMES else "not-approved"
+    approving = latest.outcome in APPROVING_OUTCOMES
+    # A high-risk approval waits for the school's sign-off role (cloudctl.domain.assessment_workflow).
+    if approving and needs_sign_off(latest):
+        approving = not awaiting_sign_off(session, latest, get_settings(session))
+    status = "approved" if approving else "not-approved"
     if service.status != status:
         service.status = status
         service.updated_at = utcnow()
@@ -169,7 +205,8 @@ def review_due(service: Service, latest: RiskAssessment | None, settings: School
 
 # The keys of each row of an assessment history, for the header of an empty CSV.
 HISTORY_KEYS = (
-    "service", "category", "assessed_on", "assessed_by", "outcome", "next_review", "next_review_set",
+    "service", "category", "step", "assessed_on", "assessed_by", "outcome", "residual_risk", "conditions",
+    "conditions_due", "conditions_met", "signed_off", "next_review", "next_review_set", "changed_since",
     "reference", "notes", "recorded_at",
 )  # fmt: skip
 
@@ -177,27 +214,87 @@ HISTORY_KEYS = (
 def assessment_history(
     session: Session, service_name: str, category: str | None = None
 ) -> tuple[Service, list]:
+    """Every screening and assessment of a service, oldest first; each assessment with its conditions,
+    sign-offs and what changed in the service since it (until the next one)."""
+    from cloudctl.domain.service_changes import changes_since, describe
+
     service = get_service(session, service_name, category)
     assessments = session.exec(
         select(RiskAssessment)
         .where(RiskAssessment.service_id == service.id)
         .order_by(RiskAssessment.assessed_on, RiskAssessment.id)
     ).all()
+    events = session.exec(
+        select(AssessmentEvent).where(AssessmentEvent.service_id == service.id).order_by(AssessmentEvent.id)
+    ).all()
+    changes = list(
+        session.exec(
+            select(ServiceChange)
+            .where(ServiceChange.service_id == service.id)
+            .order_by(ServiceChange.changed_on, ServiceChange.id)
+        )
+    )
     settings = get_settings(session)
     rows = []
-    for assessment in assessments:
+    empty = dict.fromkeys(HISTORY_KEYS)
+    for event in events:
+        if event.kind != "screening":
+            continue
+        answered_yes = [key for key, yes in json.loads(event.answers or "{}").items() if yes]
+        rows.append(
+            {
+                **empty,
+                "service": service.name,
+                "category": service.category,
+                "step": "screening",
+                "assessed_on": event.occurred_on.isoformat(),
+                "assessed_by": event.by_name,
+                "outcome": event.verdict,
+                "next_review_set": False,
+                "notes": "yes: " + ", ".join(answered_yes) if answered_yes else "no question answered yes",
+                "recorded_at": event.recorded_at.isoformat(timespec="seconds"),
+            }
+        )
+    for index, assessment in enumerate(assessments):
+        later = assessments[index + 1] if index + 1 < len(assessments) else None
+        since = [
+            change
+            for change in changes_since(changes, assessment)
+            if later is None or change not in changes_since(changes, later)
+        ]
+        own = [event for event in events if event.risk_assessment_id == assessment.id]
+        met = [event for event in own if event.kind == "condition-met"]
+        signed = [event for event in own if event.kind == "sign-off"]
+        outcome = assessment.outcome
+        if awaiting_sign_off(session, assessment, settings):
+            outcome += f" (pending {settings.sign_off_role} sign-off)"
         rows.append(
             {
                 "service": service.name,
                 "category": service.category,
+                "step": "assessment",
                 "assessed_on": assessment.assessed_on.isoformat(),
                 "assessed_by": assessment.assessed_by,
-                "outcome": assessment.outcome,
+                "outcome": outcome,
+                "residual_risk": assessment.residual_risk,
+                "conditions": assessment.conditions,
+                "conditions_due": format_date(assessment.conditions_due),
+                "conditions_met": met[0].occurred_on.isoformat() if met else None,
+                "signed_off": "; ".join(
+                    f"{event.by_name} ({event.role}) {event.occurred_on.isoformat()}" for event in signed
+                )
+                or None,
                 "next_review": review_due(service, assessment, settings).isoformat(),
                 "next_review_set": assessment.next_review is not None,
+                "changed_since": "; ".join(
+                    f"{describe(c.field, c.before, c.after, c.effect)} ({c.changed_on.isoformat()})"
+                    for c in since
+                )
+                or None,
                 "reference": assessment.reference,
                 "notes": assessment.notes,
                 "recorded_at": assessment.recorded_at.isoformat(timespec="seconds"),
             }
         )
+    rows.sort(key=lambda row: (row["assessed_on"], row["step"] == "assessment"))
     return service, rows

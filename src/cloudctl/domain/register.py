@@ -346,7 +346,9 @@ def _import_entry(session: Session, section: DocumentSection, entry: RegisterEnt
             ensure_provider(session, fields.provider)
         existing = find_services(session, entry.name, section.category)
         if existing:
-            service, changed = edit_service(session, entry.name, fields, category=section.category)
+            service, changed = edit_service(
+                session, entry.name, fields, category=section.category, source="register import"
+            )
             change = Change(
                 "updated" if changed else "unchanged", "entry", service.name, section.category, changed
             )

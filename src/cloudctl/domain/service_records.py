@@ -25,15 +25,17 @@ RECORD_KEYS = (
     "name", "provider", "category", "purpose", "data_shared", "data_shared_text", "special_category_data",
     "sensitive_data", "service_type", "year_groups", "selected_only", "year_groups_text", "status", "website",
     "controls", "last_assessed", "last_outcome", "review_due", "review_months", "lawful_basis",
-    "storage_location", "storage_detail", "retention", "privacy_url", "owner", "other_fields",
+    "special_category_condition", "storage_location", "storage_detail", "retention", "privacy_url", "owner",
+    "other_fields",
 )  # fmt: skip
 
 # Each service with its provider and its latest assessment (the latest date; of two on a day, the later one).
 _SELECT = """
 SELECT s.id, s.name, p.name AS provider, s.category, s.purpose, s.data_categories, s.data_shared_text,
        s.service_type, s.year_codes, s.year_scope, s.year_groups_text, s.status, s.website, s.controls,
-       s.review_months, s.lawful_basis, s.storage_location, s.storage_detail, s.retention, s.privacy_url,
-       s.owner, s.extra_fields, s.position, a.assessed_on, a.outcome, a.next_review
+       s.review_months, s.lawful_basis, s.special_category_condition, s.storage_location, s.storage_detail,
+       s.retention, s.privacy_url, s.owner, s.extra_fields, s.position,
+       a.assessed_on, a.outcome, a.next_review
 FROM service s
 LEFT JOIN provider p ON p.id = s.provider_id
 LEFT JOIN risk_assessment a ON a.id = (
@@ -85,6 +87,7 @@ def _record(row, school_months: int) -> dict:  # type: ignore[no-untyped-def]
         "review_due": format_date(review_date(assessed_on, _as_date(row.next_review), months)),
         "review_months": months,
         "lawful_basis": row.lawful_basis,
+        "special_category_condition": row.special_category_condition,
         "storage_location": row.storage_location,
         "storage_detail": row.storage_detail,
         "retention": row.retention,

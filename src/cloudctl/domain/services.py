@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session, func, select
 
@@ -20,7 +21,9 @@ from cloudctl.vocab.text import NAME_LIMIT, gate_name, gate_prose, gate_text
 from cloudctl.vocab.year_groups import parse_year_groups
 
 # Optional fields that real registers carry beyond the published document.
-OPTIONAL_TEXT_FIELDS = ("lawful_basis", "storage_location", "storage_detail", "retention", "owner")
+OPTIONAL_TEXT_FIELDS = (
+    "lawful_basis", "special_category_condition", "storage_location", "storage_detail", "retention", "owner",
+)  # fmt: skip
 STORAGE_LOCATIONS = ("UK", "EEA", "elsewhere")
 # The free-text fields that may run to several lines (the text gate's prose); every other field is one line.
 PROSE_FIELDS = frozenset({"purpose", "data_shared", "controls"})
@@ -34,6 +37,7 @@ FIELD_NAMES = {
     "website": "website",
     "controls": "controls",
     "lawful_basis": "lawful basis",
+    "special_category_condition": "Art. 9 condition",
     "storage_location": "storage location",
     "storage_detail": "storage detail",
     "retention": "retention",
@@ -64,6 +68,7 @@ class ServiceFields:
     controls: str | None = None
     review_months: int | None = None
     lawful_basis: str | None = None
+    special_category_condition: str | None = None
     storage_location: str | None = None
     storage_detail: str | None = None
     retention: str | None = None
@@ -252,8 +257,13 @@ def edit_service(
     category: str | None = None,
     new_name: str | None = None,
     new_category: str | None = None,
+    source: str = "service edit",
+    today: date | None = None,
 ) -> tuple[Service, list[str]]:
+    from cloudctl.domain.service_changes import facts_of, record_changes
+
     service = get_service(session, name, category)
+    facts_before = facts_of(service)
     told_parents = fields.purpose is not None or fields.data_shared is not None
     if told_parents:
         record_state_before_change(session, service)
@@ -261,6 +271,8 @@ def edit_service(
     if told_parents and {"purpose", "data shared"} & set(changed):
         session.flush()
         record_version(session, service)
+    # What matters to the risk assessment (more data, more pupils, another provider...) is kept as history.
+    record_changes(session, service, facts_before, changed_on=today or date.today(), source=source)
     target_name = clean_name(new_name, "service") if new_name is not None else service.name
     target_category = parse_category(new_category) if new_category is not None else service.category
     if (target_name, target_category) != (service.name, service.category):

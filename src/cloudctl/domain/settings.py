@@ -54,6 +54,7 @@ def init_school(
     review_months: int | None = None,
     consent_months: int | None = None,
     reply_code_days: int | None = None,
+    sign_off_role: str | None = None,
 ) -> SchoolSettings:
     """Create or update the settings; every other row is kept."""
     from cloudctl.domain.services import refresh_year_groups
@@ -79,6 +80,10 @@ def init_school(
         from cloudctl.domain.reply_codes import check_reply_code_days
 
         settings.reply_code_days = check_reply_code_days(reply_code_days)
+    if sign_off_role is not None:
+        from cloudctl.domain.assessment_workflow import parse_role
+
+        settings.sign_off_role = parse_role(sign_off_role)
     session.add(settings)
     session.flush()
     if years_changed:
@@ -94,4 +99,5 @@ def settings_record(settings: SchoolSettings) -> dict:
         "review_months": settings.review_months,
         "consent_months": settings.consent_months,
         "reply_code_days": settings.reply_code_days,
+        "sign_off_role": settings.sign_off_role,
     }

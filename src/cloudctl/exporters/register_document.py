@@ -46,12 +46,16 @@ def entry_fields(entry: RegisterEntry) -> list[EntryField]:
     return known + extra
 
 
-def render_register_document(doc: RegisterDocument, fmt: str) -> str:
+def render_register_document(doc: RegisterDocument, fmt: str, *, parents: list | None = None) -> str:
+    """The document in `fmt`; `parents` (html only) adds the section for parents: each pupil service's
+    privacy-policy link and assessment date (cloudctl.domain.register_parents)."""
     fmt = fmt.strip().lower()
+    if parents is not None and fmt != "html":
+        raise InvalidInput("The section for parents is published on the web page only: add --format html.")
     if fmt == "text":
         return _render_text(doc)
     if fmt in FORMATS:
-        return _render_template(doc, fmt)
+        return _render_template(doc, fmt, parents)
     raise InvalidInput(
         f'"{fmt}" is not a format the register can be written in. Use one of: {", ".join(FORMATS)}.'
     )
@@ -174,7 +178,7 @@ def _markdown_link(value: str) -> str:
     return f"<{value}>" if is_web_link(value) else markdown_escape(value)
 
 
-def _render_template(doc: RegisterDocument, fmt: str) -> str:
+def _render_template(doc: RegisterDocument, fmt: str, parents: list | None = None) -> str:
     # Imported here so the parser and the text format work without Jinja2 loaded.
     import jinja2
 
@@ -191,4 +195,4 @@ def _render_template(doc: RegisterDocument, fmt: str) -> str:
     env.filters["md"] = markdown_escape
     env.filters["md_link"] = _markdown_link
     template = {"html": "register.html.j2", "markdown": "register.md.j2"}[fmt]
-    return env.get_template(template).render(doc=doc)
+    return env.get_template(template).render(doc=doc, parents=parents)
