@@ -84,8 +84,8 @@ def downgrade() -> None:
     if bind.execute(sa.text(f"SELECT COUNT(*) FROM risk_assessment WHERE {filled}")).scalar():
         raise RuntimeError(
             "Risk assessments recorded since revision 0010 are sealed with their residual risk and "
-            "conditions, so those columns cannot be dropped without breaking the history chain: restore the backup taken "
-            "before the upgrade."
+            "conditions, so those columns cannot be dropped without breaking the history chain: restore the "
+            "backup taken before the upgrade."
         )
     dialect = bind.dialect.name
     for table in NEW_HISTORY:
