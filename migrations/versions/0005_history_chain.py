@@ -21,7 +21,6 @@ from cloudctl.db.append_only import all_guard_statements, drop_all_guard_stateme
 from cloudctl.db.history_chain import (
     CHAIN_COLUMN,
     DIGEST_COLUMN,
-    HISTORY_TABLES,
     content_columns,
     genesis,
     link,
@@ -35,6 +34,8 @@ depends_on = None
 
 CHUNK_ROWS = 10_000
 GUARDED_BEFORE = ("risk_assessment", "service_version", "consent_event")
+# The history tables as they stood at this revision: later revisions add theirs with their own seals.
+HISTORY_TABLES = ("service_version", "consent_event", "risk_assessment", "upn_change")
 
 
 def upgrade() -> None:

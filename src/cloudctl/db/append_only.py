@@ -13,6 +13,8 @@ GUARDED = {
     "consent_event": "Consent events",
     "risk_assessment": "Risk assessments",
     "upn_change": "UPN changes",
+    "export_record": "Recorded exports",
+    "export_pupil": "Pupils of recorded exports",
 }
 
 

@@ -60,6 +60,8 @@ HISTORY_TABLES: dict[str, str] = {
     "consent_event": "consent decisions",
     "risk_assessment": "risk assessments",
     "upn_change": "UPN changes",
+    "export_record": "exports sent to providers",
+    "export_pupil": "the pupils in each export",
 }
 DIGEST_COLUMN = "content_digest"
 CHAIN_COLUMN = "chain_hash"

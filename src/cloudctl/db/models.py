@@ -202,9 +202,65 @@ class ConsentEvent(SQLModel, table=True):
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
+class ExportRecord(SQLModel, table=True):
+    """One file of pupils' data that left cloudctl for a provider: the ledger. History: append-only, sealed.
+
+    `sha256` is of exactly the bytes written (the file, or what went to stdout); `fields` is the JSON
+    list of the columns sent; `kind` is "full" (export enrolment), "changes" (export enrolment
+    --changes) or another sender's kind (a deletion request that names pupils). Its pupils are the
+    `export_pupil` rows.
+    """
+
+    __tablename__ = "export_record"
+    __table_args__ = (Index("ix_export_record_service", "service_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id")
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    # The names as they stood when the file was sent: a later rename leaves the record as it was.
+    service_name: str
+    provider_name: str
+    kind: str = Field(max_length=20)
+    file_format: str = Field(max_length=10)
+    # The file's name as given to --out, or "stdout".
+    target: str
+    fields: str = Field(sa_column=Column(Text, nullable=False))
+    pupil_count: int
+    sha256: str = Field(max_length=64)
+    recorded_by: str
+    exported_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+class ExportPupil(SQLModel, table=True):
+    """One pupil in one recorded export, with the UPN and the values exactly as sent. History.
+
+    `action` is "full" for a row of a full export, else the row's action (add, update, remove);
+    `reason` says why (for --changes); `sent_values` is a JSON object of the fields sent for this pupil.
+    """
+
+    __tablename__ = "export_pupil"
+    __table_args__ = (
+        Index("ix_export_pupil_export", "export_id", "pupil_id"),
+        Index("ix_export_pupil_pupil", "pupil_id", "export_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    export_id: int = Field(foreign_key="export_record.id")
+    pupil_id: int = Field(foreign_key="pupil.id")
+    upn: str = Field(max_length=13)
+    action: str = Field(max_length=10)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    sent_values: str = Field(sa_column=Column(Text, nullable=False))
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
 
 # History rows are sealed into their table's chain as they are written.
 from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
-for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange):
+for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange, ExportRecord, ExportPupil):
     seal_on_insert(_history)
