@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
@@ -312,5 +312,47 @@ def export_history(
 
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.replace(microsecond=0).isoformat(sep=" ")
     return str(value)[:19]
+
+
+def pupil_ids_for_upn(session: Session, upn: str) -> list[int]:
+    """The pupil a UPN names: their UPN now, a UPN `pupil change-upn` replaced, or a UPN sent in an export.
+
+    Refused plainly when no pupil ever had it."""
+    from cloudctl.db.models import Pupil, UpnChange
+    from cloudctl.domain.pupils import clean_upn
+    from cloudctl.errors import InvalidInput, NotFound
+
+    key = clean_upn(upn)
+    if not key:
+        raise InvalidInput("Give the pupil's UPN (13 characters, e.g. H801200001001) after --upn.")
+    connection = session.connection()
+    ids = set(connection.execute(select(Pupil.__table__.c.id).where(Pupil.__table__.c.upn == key)).scalars())
+    changes = UpnChange.__table__
+    ids.update(connection.execute(select(changes.c.pupil_id).where(changes.c.old_upn == key)).scalars())
+    ep = ExportPupil.__table__
+    ids.update(connection.execute(select(ep.c.pupil_id).where(ep.c.upn == key).distinct()).scalars())
+    if not ids:
+        raise NotFound(
+            f"No pupil has or had the UPN {key}. Find a pupil by name with: cloudctl pupil search NAME"
+        )
+    return sorted(ids)
+
+
+def recorder(recorded_by: str | None) -> str:
+    """Who sent the file: --recorded-by through the text gate, else the login name (as consent records)."""
+    from cloudctl.domain.consent import login_name
+    from cloudctl.vocab.text import gate_name
+
+    name = gate_name(recorded_by, "name given with --recorded-by", required=False)
+    if name is None:
+        name = gate_name(
+            login_name(),
+            "login name (used when --recorded-by is not given)",
+            required=False,
+            hint="Give who is sending the file with --recorded-by NAME.",
+        )
+    return name or "unknown"
