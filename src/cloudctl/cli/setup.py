@@ -21,13 +21,26 @@ def init(
         int | None,
         typer.Option("--review-months", help="Months between risk assessment reviews (default 12)."),
     ] = None,
+    deletion_deadline_days: Annotated[
+        int | None,
+        typer.Option(
+            "--deletion-deadline-days",
+            help="Days a provider has to confirm a deletion before it is overdue (default 30).",
+        ),
+    ] = None,
 ):
     """Set up the school (or change its settings). Every other record is kept."""
     from cloudctl.domain.settings import init_school, settings_record
 
     db = database(ctx)
     with db.write() as session:
-        settings = init_school(session, school_name=school, years=years, review_months=review_months)
+        settings = init_school(
+            session,
+            school_name=school,
+            years=years,
+            review_months=review_months,
+            deletion_deadline_days=deletion_deadline_days,
+        )
         record = settings_record(settings)
     say(f"The database is {db.location.describe()}.")
     render_record(record, OutputFormat.table, title="School settings")

@@ -15,6 +15,7 @@ GUARDED = {
     "upn_change": "UPN changes",
     "export_record": "Recorded exports",
     "export_pupil": "Pupils of recorded exports",
+    "deletion_event": "Deletion requests and confirmations",
 }
 
 

@@ -62,6 +62,7 @@ HISTORY_TABLES: dict[str, str] = {
     "upn_change": "UPN changes",
     "export_record": "exports sent to providers",
     "export_pupil": "the pupils in each export",
+    "deletion_event": "deletions asked of providers and their confirmations",
 }
 DIGEST_COLUMN = "content_digest"
 CHAIN_COLUMN = "chain_hash"

@@ -29,6 +29,8 @@ class SchoolSettings(SQLModel, table=True):
     # Comma-separated national curriculum codes in NC order, e.g. "R,1,2,3,4,5,6".
     year_groups: str = Field(default="R,1,2,3,4,5,6")
     review_months: int = Field(default=12)
+    # Days a provider has to confirm a deletion before it is overdue (`deletion list --overdue`).
+    deletion_deadline_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     # The register document's opening paragraphs, separated by blank lines.
     preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
@@ -202,6 +204,7 @@ class ConsentEvent(SQLModel, table=True):
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
+
 class ExportRecord(SQLModel, table=True):
     """One file of pupils' data that left cloudctl for a provider: the ledger. History: append-only, sealed.
 
@@ -264,3 +267,41 @@ from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
 for _history in (ServiceVersion, ConsentEvent, RiskAssessment, UpnChange, ExportRecord, ExportPupil):
     seal_on_insert(_history)
+
+
+class DeletionEvent(SQLModel, table=True):
+    """A deletion asked of a provider, or its confirmation that it deleted. History: append-only, sealed.
+
+    kind "requested": the school asked the provider (`deletion request`) on `on_date` to delete the
+    pupil's data sent for the service; `reason` and `due_since` say why and since when it was due;
+    `request_sha256` is of the request file. kind "confirmed": the provider confirmed the deletion on
+    `on_date` (`deletion confirm`); only this closes a deletion. Provider as it stood then: the service's
+    provider may change, and (issue 9) may be unset.
+    """
+
+    __tablename__ = "deletion_event"
+    __table_args__ = (
+        Index("ix_deletion_event_service_pupil", "service_id", "pupil_id", "id"),
+        Index("ix_deletion_event_pupil", "pupil_id", "id"),
+        CheckConstraint("kind IN ('requested', 'confirmed')", name="ck_deletion_event_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id")
+    service_id: int = Field(foreign_key="service.id")
+    provider_id: int | None = Field(default=None, foreign_key="provider.id")
+    provider_name: str = Field(default="")
+    kind: str = Field(max_length=10)
+    on_date: date
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    due_since: date | None = None
+    reference: str | None = None
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow)
+    request_sha256: str | None = Field(default=None, max_length=64)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+seal_on_insert(DeletionEvent)

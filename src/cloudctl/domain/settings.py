@@ -33,12 +33,22 @@ def check_review_months(months: int) -> int:
     return months
 
 
+def check_deletion_deadline(days: int) -> int:
+    if not 1 <= days <= 365:
+        raise InvalidInput(
+            f"A deletion deadline of {days} days is not accepted: give a whole number of days from 1 to 365 "
+            "(30 is usual: the month a school has to act on a request)."
+        )
+    return days
+
+
 def init_school(
     session: Session,
     *,
     school_name: str | None = None,
     years: str | None = None,
     review_months: int | None = None,
+    deletion_deadline_days: int | None = None,
 ) -> SchoolSettings:
     """Create or update the settings; every other row is kept."""
     from cloudctl.domain.services import refresh_year_groups
@@ -58,6 +68,8 @@ def init_school(
         settings.year_groups = ",".join(codes)
     if review_months is not None:
         settings.review_months = check_review_months(review_months)
+    if deletion_deadline_days is not None:
+        settings.deletion_deadline_days = check_deletion_deadline(deletion_deadline_days)
     session.add(settings)
     session.flush()
     if years_changed:
@@ -71,4 +83,5 @@ def settings_record(settings: SchoolSettings) -> dict:
         "year_groups": list(school_years(settings)),
         "year_groups_text": format_year_codes(school_years(settings)),
         "review_months": settings.review_months,
+        "deletion_deadline_days": settings.deletion_deadline_days,
     }
