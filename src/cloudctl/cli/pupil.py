@@ -213,6 +213,20 @@ def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputF
         title="Exports that carried this pupil's data",
         empty="No recorded export has carried this pupil's data.",
     )
+    render(
+        record["deletions"],
+        fmt,
+        columns=[
+            ("date", "Date"),
+            ("kind", "Deletion"),
+            ("service", "Service"),
+            ("provider", "Provider"),
+            ("reason", "Reason"),
+            ("reference", "Reference"),
+        ],
+        title="Deletions asked of providers, and their confirmations",
+        empty="No deletion has been asked of a provider for this pupil.",
+    )
 
 
 @app.command("search")
