@@ -78,9 +78,11 @@ def export_enrolment(
     sender = recorder(recorded_by)
     db = database(ctx)
     with db.read() if dry_run else db.write() as session:
+        from cloudctl.exporters.enrolment import file_text
+
         columns, rows, sent, chosen = _export_rows(session, service, category, changes=changes)
         service_name = chosen.service.name
-        text = _file_text(fmt, columns, rows)
+        text = file_text(fmt, columns, rows)
         if dry_run:
             sys.stdout.write(text)
             say(f"Dry run: {len(rows)} row(s) for '{service_name}'; nothing written or recorded.")
@@ -135,20 +137,6 @@ def _export_rows(session, service: str, category: str | None, *, changes: bool):
 
     chosen = selection(session, service, category)
     return chosen.columns, chosen.rows, sent_pupils(chosen), chosen
-
-
-def _file_text(fmt: str, columns: list[str], rows: list[dict]) -> str:
-    if fmt == "csv":
-        import io
-
-        from cloudctl.exporters.csv_safe import write_csv
-
-        buffer = io.StringIO()
-        write_csv(buffer, columns, rows)
-        return buffer.getvalue()
-    import json
-
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 
 @app.command("history")

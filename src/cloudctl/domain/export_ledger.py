@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from cloudctl.db.history_chain import Sealer
+from cloudctl.db.history_chain import Sealer, content_columns
 from cloudctl.db.models import ExportPupil, ExportRecord, Provider, Service, utcnow
 from cloudctl.errors import RuleRefused
 
@@ -160,7 +160,13 @@ def record_export(
     session.flush()
     if pupils:
         connection = session.connection()
-        sealer = Sealer.after_head(connection, ExportPupil.__tablename__)
+        head = connection.execute(
+            select(ExportPupil.__table__.c.id, ExportPupil.__table__.c.chain_hash)
+            .order_by(ExportPupil.__table__.c.id.desc())
+            .limit(1)
+        ).first()
+        # The model's columns are the table's (a test compares models and migrations): no reflection.
+        sealer = Sealer("export_pupil", content_columns(ExportPupil.__table__), *(head or (None, None)))
         rows = [
             sealer.sealed(
                 {

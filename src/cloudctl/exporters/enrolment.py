@@ -126,3 +126,18 @@ def sent_pupils(chosen: Selection) -> list[SentPupil]:
         SentPupil(pupil_id, upn, FULL, row)
         for pupil_id, upn, row in zip(chosen.pupil_ids, chosen.upns, chosen.rows, strict=True)
     ]
+
+
+def file_text(fmt: str, columns: list[str], rows: list[dict]) -> str:
+    """The file as written: CSV through the formula guard, or JSON."""
+    if fmt == "csv":
+        import io
+
+        from cloudctl.exporters.csv_safe import write_csv
+
+        buffer = io.StringIO()
+        write_csv(buffer, columns, rows)
+        return buffer.getvalue()
+    import json
+
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
