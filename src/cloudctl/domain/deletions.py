@@ -143,39 +143,55 @@ def service_facts(session: Session, service_ids: Sequence[int] | None = None) ->
 
 
 def last_sends(session: Session, service_ids: Sequence[int]) -> dict[tuple[int, int], tuple[str, int]]:
-    """(pupil id, service id) -> (when, export_pupil id) of the last ledger row that sent the pupil data."""
+    """(pupil id, service id) -> (when, export id) of the last recorded file that sent the pupil data.
+
+    A whole school's ledger is read as (pupil, export) pairs only; the few exports give the service and
+    the time (export ids grow with time, so the last export is the highest id)."""
     if not service_ids:
         return {}
-    rows = fetch_rows(
-        session,
-        "SELECT ep.pupil_id, er.service_id, er.exported_at, ep.id FROM export_pupil ep "
-        "JOIN export_record er ON er.id = ep.export_id "
-        f"WHERE er.service_id IN ({placeholders(len(service_ids))}) "
-        f"AND er.kind IN ({placeholders(len(SENT_KINDS))}) "
-        f"AND ep.action IN ({placeholders(len(SENT_ACTIONS))})",
-        [*service_ids, *SENT_KINDS, *SENT_ACTIONS],
-    )
-    last: dict[tuple[int, int], tuple[str, int]] = {}
-    for pupil_id, service_id, at, row_id in rows:
-        key = (pupil_id, service_id)
-        held = last.get(key)
-        if held is None or row_id > held[1]:
-            last[key] = (at, row_id)
-    return {key: (moment(at), row_id) for key, (at, row_id) in last.items()}
-
-
-def sent_values(session: Session, row_ids: Sequence[int]) -> dict[int, dict]:
-    """export_pupil id -> the values sent in that row."""
-    values: dict[int, dict] = {}
-    ids = list(row_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for row_id, text in fetch_rows(
+    exports = {
+        export_id: (service_id, at)
+        for export_id, service_id, at in fetch_rows(
             session,
-            f"SELECT id, sent_values FROM export_pupil WHERE id IN ({placeholders(len(chunk))})",
+            "SELECT id, service_id, exported_at FROM export_record "
+            f"WHERE service_id IN ({placeholders(len(service_ids))}) "
+            f"AND kind IN ({placeholders(len(SENT_KINDS))})",
+            [*service_ids, *SENT_KINDS],
+        )
+    }
+    if not exports:
+        return {}
+    last: dict[tuple[int, int], int] = {}
+    service_of = {export_id: service_id for export_id, (service_id, _) in exports.items()}
+    for pupil_id, export_id in fetch_rows(
+        session,
+        "SELECT pupil_id, export_id FROM export_pupil "
+        f"WHERE export_id IN ({placeholders(len(exports))}) "
+        f"AND action IN ({placeholders(len(SENT_ACTIONS))})",
+        [*exports, *SENT_ACTIONS],
+    ):
+        key = (pupil_id, service_of[export_id])
+        if last.get(key, 0) < export_id:
+            last[key] = export_id
+    when = {export_id: moment(at) for export_id, (_, at) in exports.items()}
+    return {key: (when[export_id], export_id) for key, export_id in last.items()}
+
+
+def sent_values(session: Session, sent: Sequence[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """(export id, pupil id) -> the values that export sent for that pupil."""
+    wanted = set(sent)
+    values: dict[tuple[int, int], dict] = {}
+    pupil_ids = sorted({pupil_id for _, pupil_id in wanted})
+    for start in range(0, len(pupil_ids), 500):
+        chunk = pupil_ids[start : start + 500]
+        for export_id, pupil_id, text in fetch_rows(
+            session,
+            "SELECT export_id, pupil_id, sent_values FROM export_pupil "
+            f"WHERE pupil_id IN ({placeholders(len(chunk))})",
             chunk,
         ):
-            values[row_id] = json.loads(text)
+            if (export_id, pupil_id) in wanted:
+                values[(export_id, pupil_id)] = json.loads(text)
     return values
 
 
@@ -192,20 +208,13 @@ class _PupilRow:
         self.changed_on = moment(row[9])[:10]
 
 
-def _pupils(session: Session, pupil_ids: Sequence[int] | None = None) -> dict[int, _PupilRow]:
+def _pupils(session: Session) -> dict[int, tuple]:
+    """Every pupil's raw row (see _PupilRow), read lean: a whole school's worth."""
     sql = (
         "SELECT id, upn, forename, surname, preferred_forename, preferred_surname, year_group, on_roll, "
         "left_on, updated_at FROM pupil"
     )
-    if pupil_ids is None:
-        return {row[0]: _PupilRow(row) for row in fetch_rows(session, sql)}
-    found: dict[int, _PupilRow] = {}
-    ids = list(pupil_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for row in fetch_rows(session, f"{sql} WHERE id IN ({placeholders(len(chunk))})", chunk):
-            found[row[0]] = _PupilRow(row)
-    return found
+    return {row[0]: row for row in fetch_rows(session, sql)}
 
 
 # --- why a held pupil must be removed --------------------------------------------------------------------
@@ -297,37 +306,46 @@ def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact) -> Del
 def _pupil_service_deletions(session, services, sends, facts, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
     by_id = {service.id: service for service in services}
     latest = standings(session, service_ids=list(by_id))
+    # The standing rows as the consent report reads them (Standings.event_statuses): a status depends
+    # only on the rule, the year group, the decision, selection and the version told, so each
+    # combination is asked of the policy once.
+    rows, selected_pairs, versions = latest._last, latest._selected, latest._versions
+    known: dict[tuple, str] = {}
     found = []
-    for key, (sent_at, sent_row) in sends.items():
-        pupil = pupils.get(key[0])
+    for key, (sent_at, export_id) in sends.items():
+        raw = pupils.get(key[0])
+        if raw is None:
+            continue
         service = by_id[key[1]]
-        state = pair_state(sent_at, facts.get(key, []))
-        if not state.held or pupil is None:
-            continue
-        if state.open_request is not None:
-            found.append(_open(pupil, service, state.open_request))
-            continue
+        pair_facts = facts.get(key)
+        if pair_facts:
+            state = pair_state(sent_at, pair_facts)
+            if not state.held:
+                continue
+            if state.open_request is not None:
+                found.append(_open(_PupilRow(raw), service, state.open_request))
+                continue
+        if raw[7] and service.status == "approved" and service.sends_data:
+            row = rows.get(key)
+            if row is not None:
+                selected = service.rule.scope == "selected" and key in selected_pairs
+                combination = (key[1], raw[6], row[2], selected, row[6])
+                status = known.get(combination)
+                if status is None:
+                    status = service.rule.status_of(True, raw[6], row[2], selected, versions[row[6]])
+                    known[combination] = status
+                if status == OPTED_IN:
+                    continue  # the full export sends the pupil now: nothing to delete
+        pupil = _PupilRow(raw)
         why = removal_reason(service, pupil, latest.get(key))
         if why is None:
             continue
         reason, since = why
-        since = max(since, sent_at[:10])
         found.append(
-            Deletion(
-                pupil.id,
-                service.id,
-                pupil.upn,
-                pupil.surname,
-                pupil.forename,
-                service.name,
-                service.provider,
-                reason,
-                since,
-                DUE,
-                None,
-                sent={"row": sent_row},
-            )
-        )
+            Deletion(pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
+                     service.provider, reason, max(since, sent_at[:10]), DUE, None,
+                     sent={"export": export_id})
+        )  # fmt: skip
     return found
 
 
@@ -336,9 +354,10 @@ def _management_deletions(service: ServiceFacts, facts, pupils, as_of: date) -> 
     if service.status not in ("approved", "retired") or rule.scope != "years":
         return []
     found = []
-    for pupil in pupils.values():
-        if pupil.on_roll or pupil.year_group not in rule.codes:
+    for raw in pupils.values():
+        if raw[7] or raw[6] not in rule.codes:
             continue
+        pupil = _PupilRow(raw)
         key = (pupil.id, service.id)
         state = pair_state(None, facts.get(key, []), always_held=True)
         if not state.held:
@@ -375,9 +394,10 @@ def _confirmed(services, facts, pupils) -> list[Deletion]:  # type: ignore[no-un
     by_id = {service.id: service for service in services}
     found = []
     for (pupil_id, service_id), pair_facts in facts.items():
-        service, pupil = by_id.get(service_id), pupils.get(pupil_id)
-        if service is None or pupil is None:
+        service, raw = by_id.get(service_id), pupils.get(pupil_id)
+        if service is None or raw is None:
             continue
+        pupil = _PupilRow(raw)
         for request, confirmation in pair_state(None, pair_facts).confirmed:
             request = request or confirmation
             found.append(
@@ -443,8 +463,8 @@ def prepare_request(session: Session, service_name: str, category: str | None = 
             f'"{service.name}"), so no request was written.'
         )
     if service.category == "pupil":
-        values = sent_values(session, [d.sent["row"] for d in due])
-        per_pupil = [values[d.sent["row"]] for d in due]
+        values = sent_values(session, [(d.sent["export"], d.pupil_id) for d in due])
+        per_pupil = [values[(d.sent["export"], d.pupil_id)] for d in due]
     else:
         # A management service is sent data by the school's MIS, not by cloudctl: name the pupil by the
         # identifiers the register says it receives (the UPN when it lists none).
