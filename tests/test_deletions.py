@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from cloudctl.domain.deletions import LIST_KEYS
+from tests.conftest import HUNWICK
 from tests.helpers.cli import Cli
 from tests.helpers.ledger import record_sent
 from tests.helpers.pupils import add_pupils
+from tests.test_db_commands import blank_postgres_database  # noqa: F401 (a fixture)
 
 SERVICE = "My Maths"  # All years; full name, class
 
@@ -305,3 +307,23 @@ def test_deletion_history_is_append_only(hunwick_cli):
         sql(hunwick_cli, "UPDATE deletion_event SET kind = 'confirmed'")
     with pytest.raises(Exception, match="are history"):
         sql(hunwick_cli, "DELETE FROM deletion_event")
+
+
+def test_a_school_with_deletions_joins_the_trust_server(sqlite_cli, blank_postgres_database, monkeypatch):  # noqa: F811
+    """SQLite file -> a blank PostgreSQL database: deletions, the ledger and their chains carry on."""
+    sqlite_cli.ok("init", "--school", "Hunwick Primary School", "--years", "R,1-6")
+    sqlite_cli.ok("register", "import", str(HUNWICK))
+    upns = school(sqlite_cli)
+    for upn in upns[:2]:
+        sqlite_cli.ok("consent", "optout", upn, SERVICE, "--date", "2026-11-02")
+    request(sqlite_cli)
+    sqlite_cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", date.today().isoformat())
+    before = listed(sqlite_cli, "--all")
+    server_url = blank_postgres_database.render_as_string(hide_password=False)
+    sqlite_cli.ok("db", "copy", "--to", server_url)
+    monkeypatch.setenv("CLOUDCTL_DATABASE_URL", server_url)
+    trust = Cli(server_url)
+    assert listed(trust, "--all") == before
+    trust.ok("deletion", "confirm", SERVICE, "--upn", upns[1], "--date", date.today().isoformat())
+    assert listed(trust) == []
+    trust.ok("db", "verify")
