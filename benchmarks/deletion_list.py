@@ -19,7 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import select
@@ -34,7 +34,6 @@ from cloudctl.db.models import ConsentEvent, ExportPupil, ExportRecord, Service
 from cloudctl.domain.deletions import deletions
 from cloudctl.exporters.enrolment import selection
 
-EXPORTED_AT = "2026-10-01 08:00:00.000000"
 LATER = "2026-10-15"
 
 
@@ -52,6 +51,8 @@ def add_ledger_and_changes(path: Path, seed: int = 7) -> int:
             ]
     db.dispose()
     sent.sort()
+    # The export is sent after every event so far was recorded; the opt-outs are recorded after it.
+    exported_at = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     connection = sqlite3.connect(path)
     services = dict(connection.execute("SELECT id, provider_id FROM service"))
     names = dict(connection.execute("SELECT id, name FROM service"))
@@ -65,7 +66,7 @@ def add_ledger_and_changes(path: Path, seed: int = 7) -> int:
                "file_format": "csv", "target": "export.csv",
                "fields": json.dumps(["upn", "forename", "surname", "class_name"]),
                "pupil_count": sum(1 for key in sent if key[1] == service_id), "sha256": "0" * 64,
-               "recorded_by": "office", "exported_at": EXPORTED_AT}  # fmt: skip
+               "recorded_by": "office", "exported_at": exported_at}  # fmt: skip
         record_rows.append(records.sealed(row))
         export_ids[service_id] = record_rows[-1]["id"]
     _insert(connection, "export_record", record_rows)
@@ -86,7 +87,7 @@ def add_ledger_and_changes(path: Path, seed: int = 7) -> int:
     ).fetchone()
     events = Sealer("consent_event", content_columns(ConsentEvent.__table__), *head)
     versions = dict(connection.execute("SELECT service_id, id FROM service_version"))
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    now = (datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=1)).isoformat(" ", "microseconds")
     opt_outs = [events.sealed({"pupil_id": p, "service_id": s, "service_version_id": versions[s],
                                "decision": "opt-out", "effective_on": LATER, "given_by": "Parent",
                                "method": "form", "recorded_by": "office", "selected": False,

@@ -304,40 +304,48 @@ def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact) -> Del
 
 
 def _pupil_service_deletions(session, services, sends, facts, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
+    """Held pupils the full export would no longer send.
+
+    A file sent a pupil only when the export's selection chose them (opted in, eligible, consent
+    covering the service's data). So a held pupil's standing needs reading again only when it may have
+    changed since that file: a consent event recorded after it, or a new version of what the service
+    receives (every change of its data records one). For every other held pupil the standing is the one
+    that was sent, and only the roll, the year group and the service's own state can have moved: the
+    policy's `eligible` answers that. Whoever may be due is judged with their standing, by the policy.
+    """
     by_id = {service.id: service for service in services}
-    latest = standings(session, service_ids=list(by_id))
-    # The standing rows as the consent report reads them (Standings.event_statuses): a status depends
-    # only on the rule, the year group, the decision, selection and the version told, so each
-    # combination is asked of the policy once.
-    rows, selected_pairs, versions = latest._last, latest._selected, latest._versions
-    known: dict[tuple, str] = {}
+    events_since = _pairs_with_events_since(session, sends, list(by_id))
+    data_changed = _data_changed_at(session, list(by_id))
+    to_judge: list[tuple] = []
     found = []
-    for key, (sent_at, export_id) in sends.items():
+    for key, sent in sends.items():
         raw = pupils.get(key[0])
         if raw is None:
             continue
         service = by_id[key[1]]
         pair_facts = facts.get(key)
         if pair_facts:
-            state = pair_state(sent_at, pair_facts)
+            state = pair_state(sent[0], pair_facts)
             if not state.held:
                 continue
             if state.open_request is not None:
                 found.append(_open(_PupilRow(raw), service, state.open_request))
                 continue
-        if raw[7] and service.status == "approved" and service.sends_data:
-            row = rows.get(key)
-            if row is not None:
-                selected = service.rule.scope == "selected" and key in selected_pairs
-                combination = (key[1], raw[6], row[2], selected, row[6])
-                status = known.get(combination)
-                if status is None:
-                    status = service.rule.status_of(True, raw[6], row[2], selected, versions[row[6]])
-                    known[combination] = status
-                if status == OPTED_IN:
-                    continue  # the full export sends the pupil now: nothing to delete
+        rule = service.rule
+        if (
+            raw[7]
+            and service.status == "approved"
+            and service.sends_data
+            and key not in events_since
+            and data_changed.get(key[1], "") <= sent[0]
+            and rule.eligible(True, raw[6], selected=rule.scope == "selected")
+        ):
+            continue  # as it was when sent, and still eligible: the full export sends the pupil now
+        to_judge.append((key, sent, raw, service))
+    held_standings = _standings_of(session, [key for key, *_ in to_judge], list(by_id))
+    for key, (sent_at, export_id), raw, service in to_judge:
         pupil = _PupilRow(raw)
-        why = removal_reason(service, pupil, latest.get(key))
+        why = removal_reason(service, pupil, held_standings.get(key))
         if why is None:
             continue
         reason, since = why
@@ -346,6 +354,56 @@ def _pupil_service_deletions(session, services, sends, facts, pupils) -> list[De
                      service.provider, reason, max(since, sent_at[:10]), DUE, None,
                      sent={"export": export_id})
         )  # fmt: skip
+    return found
+
+
+def _pairs_with_events_since(session: Session, sends: dict, service_ids: list[int]) -> set[tuple[int, int]]:
+    """Held pairs with a consent event recorded after the file that last sent the pupil."""
+    if not sends:
+        return set()
+    earliest = fetch_rows(
+        session,
+        f"SELECT MIN(exported_at) FROM export_record WHERE kind IN ({placeholders(len(SENT_KINDS))})",
+        list(SENT_KINDS),
+    )[0][0]
+    changed = set()
+    for pupil_id, service_id, recorded_at in fetch_rows(
+        session,
+        "SELECT pupil_id, service_id, recorded_at FROM consent_event WHERE recorded_at >= ? "
+        f"AND service_id IN ({placeholders(len(service_ids))})",
+        [earliest, *service_ids],
+    ):
+        key = (pupil_id, service_id)
+        sent = sends.get(key)
+        if sent is not None and moment(recorded_at) >= sent[0]:
+            changed.add(key)
+    return changed
+
+
+def _data_changed_at(session: Session, service_ids: list[int]) -> dict[int, str]:
+    """service id -> when what it receives was last recorded (its newest version of what parents are told)."""
+    rows = fetch_rows(
+        session,
+        "SELECT service_id, MAX(recorded_at) FROM service_version "
+        f"WHERE service_id IN ({placeholders(len(service_ids))}) GROUP BY service_id",
+        service_ids,
+    )
+    return {service_id: moment(at) for service_id, at in rows if at is not None}
+
+
+def _standings_of(session: Session, keys: list[tuple[int, int]], service_ids: list[int]) -> dict:
+    """The policy's standing of each (pupil id, service id) pair, read for those pupils only."""
+    found: dict = {}
+    by_pupil: dict[int, list[tuple[int, int]]] = {}
+    for key in keys:
+        by_pupil.setdefault(key[0], []).append(key)
+    pupil_ids = sorted(by_pupil)
+    for start in range(0, len(pupil_ids), 500):
+        chunk = pupil_ids[start : start + 500]
+        latest = standings(session, pupil_ids=chunk, service_ids=service_ids)
+        for pupil_id in chunk:
+            for key in by_pupil[pupil_id]:
+                found[key] = latest.get(key)
     return found
 
 
