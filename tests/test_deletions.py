@@ -327,3 +327,15 @@ def test_a_school_with_deletions_joins_the_trust_server(sqlite_cli, blank_postgr
     trust.ok("deletion", "confirm", SERVICE, "--upn", upns[1], "--date", date.today().isoformat())
     assert listed(trust) == []
     trust.ok("db", "verify")
+
+
+def test_a_withdrawal_recorded_after_the_export_but_dated_before_it_is_due_from_the_export(hunwick_cli):
+    upns = school(hunwick_cli, count=2)
+    # The parent's email of October, keyed in only after the file went: the provider still holds the child.
+    hunwick_cli.ok("consent", "optout", upns[1], SERVICE, "--date", "2026-10-01")
+    [row] = listed(hunwick_cli)
+    assert (row["upn"], row["reason"]) == (upns[1], "opted out on 2026-10-01")
+    assert row["due_since"] == date.today().isoformat()
+    # A renewal by the other parent, recorded after the export, changes nothing for the pupil sent.
+    hunwick_cli.ok("consent", "optin", upns[0], SERVICE, "--by", "Other Parent")
+    assert [r["upn"] for r in listed(hunwick_cli)] == [upns[1]]
