@@ -19,7 +19,6 @@ It is OVERDUE when not confirmed within the school's deadline (`init --deletion-
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import io
 import json
@@ -45,7 +44,7 @@ from cloudctl.domain.retention import describe_period, retention_ends, retention
 from cloudctl.domain.services import get_service
 from cloudctl.errors import InvalidInput, RuleRefused
 from cloudctl.vocab.dates import check_event_date
-from cloudctl.vocab.text import gate_name, gate_text
+from cloudctl.vocab.text import gate_text
 
 DUE = "due"
 STATUSES = (DUE, REQUESTED, CONFIRMED)
@@ -476,17 +475,10 @@ def overdue(items: Sequence[Deletion], deadline_days: int) -> list[Deletion]:
 
 
 def recorder(name: str | None) -> str:
-    recorded_by = gate_name(name, "name given with --recorded-by", required=False)
-    if recorded_by is None:
-        try:
-            login = getpass.getuser()
-        except Exception:  # no login name in some containers and services
-            login = "unknown"
-        recorded_by = gate_name(
-            login, "login name (used when --recorded-by is not given)", required=False,
-            hint="Give who is recording it with --recorded-by NAME.",
-        ) or "unknown"  # fmt: skip
-    return recorded_by
+    """Who records it: --recorded-by through the text gate, else the login name (as the ledger does)."""
+    from cloudctl.domain.export_ledger import recorder as ledger_recorder
+
+    return ledger_recorder(name)
 
 
 def gate_reference(reference: str | None) -> str | None:
