@@ -228,16 +228,16 @@ def removal_reason(service: ServiceFacts, pupil: _PupilRow, standing) -> tuple[s
     """
     from cloudctl.exporters.enrolment_changes import removal_reason as reason_words
 
+    status = service.rule.status_for(pupil.on_roll, pupil.year_group, standing)
+    if status == OPTED_OUT:
+        return f"opted out on {standing.effective_on}", str(standing.effective_on)
     if service.status != "approved":
         words = STATUS_WORDS.get(service.status, service.status)
         return f"the service is {words}", service.changed_on
     if not service.sends_data:
         return NO_FIELDS_REASON, service.changed_on
-    status = service.rule.status_for(pupil.on_roll, pupil.year_group, standing)
     if status == OPTED_IN:
         return None
-    if status == OPTED_OUT:
-        return f"opted out on {standing.effective_on}", str(standing.effective_on)
     reason = reason_words(service.rule, pupil, standing)
     if not pupil.on_roll:
         return reason, pupil.left_on.isoformat() if pupil.left_on else pupil.changed_on
