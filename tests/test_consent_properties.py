@@ -219,6 +219,7 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="cloudctl-consent-properties-"))
         self.db, self._drop = self.databases.new()
         self.model = school_model(self.today, self.databases.set_up_on)
+        self.model.held = {name: set() for name in SERVICE_NAMES}  # the providers' rosters (issue 10)
         # Versions made from now on are stamped with the register's clock (UTC).
         self.model.version_day = datetime.now(UTC).date()
         self.files = itertools.count(1)
@@ -624,6 +625,90 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
 
         self._step(lambda m: m.change_upn(m.pupils[pupil], new), change_database, pupils=[pupil, other])
 
+    # --- exports and the ledger (issue 10) --------------------------------------------------------
+    # The model's roster per service is a set of pupil keys: a full export adds everyone it sends (it
+    # tells the provider to delete no one); a changes export leaves exactly the pupils a full export sends.
+
+    @rule(service=SERVICE)
+    def send_a_full_export(self, service):
+        from cloudctl.domain.export_ledger import KIND_FULL
+        from cloudctl.exporters.enrolment import selection, sent_pupils
+
+        def change_database():
+            with self.db.write() as session:
+                chosen = selection(session, service)
+                _record(session, chosen, KIND_FULL, sent_pupils(chosen))
+
+        def change_model(m):
+            sent = m.export(service)
+            if sent is None:
+                return model.Result(refused=True, reason="not approved: nothing is sent or recorded")
+            m.held[service] |= {p.key for p in m.pupils if p.upn in sent}
+            return model.Result()
+
+        self._step(change_model, change_database, pupils=[])
+
+    @rule(service=SERVICE)
+    def send_the_changes(self, service):
+        from cloudctl.domain.export_ledger import ADD, KIND_CHANGES, REMOVE
+        from cloudctl.exporters.enrolment_changes import changes_export
+
+        def change_database():
+            with self.db.write() as session:
+                changes = changes_export(session, service)
+                _record(session, changes.selection, KIND_CHANGES, changes.sent)
+                upns = dict(session.connection().execute(text("SELECT id, upn FROM pupil")).all())
+            return {
+                action: {upns[s.pupil_id] for s in changes.sent if s.action == action}
+                for action in (ADD, REMOVE)
+            }
+
+        def change_model(m):
+            now = m.export(service)
+            if now is None:
+                return model.Result(refused=True, reason="not approved: nothing is sent or recorded")
+            keys = {p.key for p in m.pupils if p.upn in now}
+            held, m.held[service] = m.held[service], keys
+            result = model.Result()
+            result.adds = {m.pupils[key].upn for key in keys - held}
+            result.removes = {m.pupils[key].upn for key in held - keys}
+            return result
+
+        def check(expected, sent):
+            assert sent[ADD] == expected.adds, f"--changes {service}: the pupils added"
+            assert sent[REMOVE] == expected.removes, f"--changes {service}: the pupils removed"
+
+        self._step(change_model, change_database, check, pupils=[])
+
+    @invariant()
+    def the_ledger_plus_the_changes_is_the_full_export(self) -> None:
+        """What the ledger says the provider holds, with the --changes file applied, is what a full export
+        would send now, pupil by pupil and value by value; and the ledger's roster is the model's."""
+        from cloudctl.domain.export_ledger import ADD, REMOVE, roster
+        from cloudctl.exporters.enrolment_changes import changes_export
+
+        m = self.model
+        with self.db.read() as session:
+            upns = dict(session.connection().execute(text("SELECT id, upn FROM pupil")).all())
+            for name in SERVICE_NAMES:
+                if m.export(name) is None:
+                    continue
+                changes = changes_export(session, name)
+                chosen = changes.selection
+                held = {pupil_id: on.values for pupil_id, on in roster(session, chosen.service.id).items()}
+                assert {upns[pupil_id] for pupil_id in held} == {m.pupils[key].upn for key in m.held[name]}, (
+                    f"the ledger's roster of {name}"
+                )
+                for sent in changes.sent:
+                    if sent.action == REMOVE:
+                        assert held.pop(sent.pupil_id, None) is not None, f"{name}: removes a pupil not held"
+                    else:
+                        assert (sent.pupil_id in held) == (sent.action != ADD), f"{name}: {sent.action}"
+                        held[sent.pupil_id] = sent.values
+                assert held == dict(zip(chosen.pupil_ids, chosen.rows, strict=True)), (
+                    f"{name}: the roster and the changes do not make the full export"
+                )
+
     # --- after every step: the database agrees with the model ------------------------------------
 
     @invariant()
@@ -778,6 +863,22 @@ def _opposite(decision: str) -> str:
 
 def _data_text(extra) -> str:
     return ", ".join((*BASE_DATA, *extra))
+
+
+def _record(session, chosen, kind: str, sent) -> None:
+    from cloudctl.domain.export_ledger import record_export
+
+    record_export(
+        session,
+        service=chosen.service,
+        kind=kind,
+        file_format="csv",
+        target="stdout",
+        fields=chosen.columns,
+        sha256="0" * 64,
+        recorded_by="Property test",
+        pupils=sent,
+    )
 
 
 # --- the tests -------------------------------------------------------------------------------------

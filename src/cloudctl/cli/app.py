@@ -26,6 +26,7 @@ NOUNS: dict[str, str] = {
     "consent": "Parents' opt-ins and opt-outs, and their history.",
     "report": "Reports: overdue assessments, the data map, consent.",
     "export": "Minimised exports for providers.",
+    "deletion": "Deletions providers must make: requests sent and confirmations.",
     "db": "The database: status, backups, copying to a shared server.",
 }
 

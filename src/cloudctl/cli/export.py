@@ -8,10 +8,24 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import ForceOption, database, say
+from cloudctl.cli.context import ForceOption, FormatOption, database, say
+from cloudctl.cli.render import OutputFormat, render
 from cloudctl.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True)
+
+
+HISTORY_COLUMNS = [
+    ("exported_at", "Exported at"),
+    ("service", "Service"),
+    ("provider", "Provider"),
+    ("kind", "Kind"),
+    ("pupils", "Pupils"),
+    ("fields", "Fields"),
+    ("recorded_by", "By"),
+    ("target", "Sent to"),
+    ("sha256", "SHA-256"),
+]
 
 
 @app.command("enrolment")
@@ -19,34 +33,133 @@ def export_enrolment(
     ctx: typer.Context,
     service: Annotated[str, typer.Argument(help="The service to export for, as named in the register.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout, or with -).")
+    ] = None,
     category: Annotated[
         str | None, typer.Option("--category", "-c", help="Needed when a name is in two.")
     ] = None,
+    changes: Annotated[
+        bool,
+        typer.Option(
+            "--changes",
+            help="Only what the provider must change since the last recorded export of the service: "
+            "add, update and remove rows, with the reason.",
+        ),
+    ] = False,
+    recorded_by: Annotated[
+        str | None, typer.Option("--recorded-by", help="Who is sending the file (default your login name).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the file on stdout; write and record nothing.")
+    ] = False,
     force: ForceOption = False,
 ):
-    """The pupils a provider may receive (on roll, eligible, opted in) with only the fields it may receive."""
-    import io
-    import json
+    """The pupils a provider may receive (on roll, eligible, opted in) with only the fields it may receive.
 
-    from cloudctl.exporters.csv_safe import write_csv
-    from cloudctl.exporters.enrolment import enrolment_export
-    from cloudctl.files import write_private_text
+    Every export is recorded in the ledger (cloudctl export history): who sent what, when, to whom."""
+    from cloudctl.domain.export_ledger import (
+        ADD,
+        KIND_CHANGES,
+        KIND_FULL,
+        REMOVE,
+        STDOUT,
+        UPDATE,
+        provider_of,
+        record_export,
+        recorder,
+        sha256_of,
+    )
 
     fmt = fmt.strip().lower()
     if fmt not in ("csv", "json"):
         raise InvalidInput(f'"{fmt}" is not an export format: use csv or json.')
+    to_stdout = out is None or str(out) == "-"
+    sender = recorder(recorded_by)
+    db = database(ctx)
+    with db.read() if dry_run else db.write() as session:
+        from cloudctl.exporters.enrolment import file_text
+
+        columns, rows, sent, chosen = _export_rows(session, service, category, changes=changes)
+        service_name = chosen.service.name
+        text = file_text(fmt, columns, rows)
+        if dry_run:
+            sys.stdout.write(text)
+            say(f"Dry run: {len(rows)} row(s) for '{service_name}'; nothing written or recorded.")
+            return
+        provider_of(session, chosen.service)  # refused before anything leaves: no provider, no record
+        data = text.encode("utf-8")
+        if to_stdout:
+            sys.stdout.flush()
+            stream = getattr(sys.stdout, "buffer", None)
+            if stream is not None:
+                stream.write(data)
+                stream.flush()
+            else:
+                sys.stdout.write(text)
+        else:
+            from cloudctl.files import write_private_text
+
+            write_private_text(out, text, force=force, what="export")
+        record = record_export(
+            session,
+            service=chosen.service,
+            kind=KIND_CHANGES if changes else KIND_FULL,
+            file_format=fmt,
+            target=STDOUT if to_stdout else str(out),
+            fields=chosen.columns,
+            sha256=sha256_of(data),
+            recorded_by=sender,
+            pupils=sent,
+        )
+        export_id = record.id
+    where = "" if to_stdout else f" to {out}"
+    if changes:
+        counts = {action: sum(1 for one in sent if one.action == action) for action in (ADD, UPDATE, REMOVE)}
+        say(
+            f"Changes for '{service_name}'{where}: {counts[ADD]} to add, {counts[UPDATE]} to update, "
+            f"{counts[REMOVE]} to remove. Recorded as export {export_id} (cloudctl export history)."
+        )
+    else:
+        say(
+            f"Exported {len(rows)} pupil(s) for '{service_name}'{where}, with only: "
+            f"{', '.join(columns)}. Recorded as export {export_id} (cloudctl export history)."
+        )
+
+
+def _export_rows(session, service: str, category: str | None, *, changes: bool):  # type: ignore[no-untyped-def]
+    if changes:
+        from cloudctl.exporters.enrolment_changes import changes_export
+
+        found = changes_export(session, service, category)
+        return found.columns, found.rows, found.sent, found.selection
+    from cloudctl.exporters.enrolment import selection, sent_pupils
+
+    chosen = selection(session, service, category)
+    return chosen.columns, chosen.rows, sent_pupils(chosen), chosen
+
+
+@app.command("history")
+def export_history(
+    ctx: typer.Context,
+    service: Annotated[
+        str | None, typer.Argument(help="Only this service's exports (default every service).")
+    ] = None,
+    upn: Annotated[
+        str | None,
+        typer.Option("--upn", help="Only exports that carried this pupil (a replaced UPN works too)."),
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", "-c", help="Needed when a name is in two.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Every recorded export: service, provider, when, who, how many pupils, the fields and the SHA-256."""
+    from cloudctl.domain import export_ledger
+    from cloudctl.domain.services import get_service
+
     with database(ctx).read() as session:
-        columns, rows = enrolment_export(session, service, category)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        write_csv(buffer, columns, rows)
-        text = buffer.getvalue()
-    else:
-        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        write_private_text(out, text, force=force, what="export")
-    where = f" to {out}" if out else ""
-    say(f"Exported {len(rows)} pupil(s) for '{service}'{where}, with only: {', '.join(columns)}.")
+        service_id = get_service(session, service, category).id if service is not None else None
+        pupil_ids = export_ledger.pupil_ids_for_upn(session, upn) if upn is not None else None
+        rows = export_ledger.export_history(session, service_id=service_id, pupil_ids=pupil_ids)
+    render(rows, fmt, columns=HISTORY_COLUMNS, title="Exports sent to providers", empty="No export recorded.")

@@ -201,6 +201,34 @@ def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputF
         title="Consent history",
         empty="No consent decision has been recorded for this pupil.",
     )
+    render(
+        record["exports"],
+        fmt,
+        columns=[
+            ("exported_at", "Sent at"),
+            ("service", "Service"),
+            ("provider", "Provider"),
+            ("action", "As"),
+            ("upn_sent", "UPN sent"),
+            ("fields", "Fields sent"),
+        ],
+        title="Exports that carried this pupil's data",
+        empty="No recorded export has carried this pupil's data.",
+    )
+    render(
+        record["deletions"],
+        fmt,
+        columns=[
+            ("date", "Date"),
+            ("kind", "Deletion"),
+            ("service", "Service"),
+            ("provider", "Provider"),
+            ("reason", "Reason"),
+            ("reference", "Reference"),
+        ],
+        title="Deletions asked of providers, and their confirmations",
+        empty="No deletion has been asked of a provider for this pupil.",
+    )
 
 
 @app.command("search")

@@ -395,3 +395,43 @@ def _ropa_gaps(ctx: typer.Context, when, fmt: RopaFormat, out: Path | None, forc
     if fail and rows:
         say(f"{len(rows)} service(s) have gaps in the record of processing.")
         raise typer.Exit(1)
+
+
+PROVIDER_COLUMNS = [
+    ("service", "Service"),
+    ("provider", "Provider"),
+    ("held", "Held (ledger)"),
+    ("should_hold", "Should hold (consent now)"),
+    ("held_not_allowed", "Held, not allowed"),
+    ("allowed_not_held", "Allowed, not sent"),
+    ("deletions_due", "Deletions due"),
+    ("deletions_requested", "Requested"),
+    ("deletions_overdue", "Overdue"),
+    ("last_export", "Last export"),
+]
+
+
+@app.command("providers")
+def report_providers(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The date to judge deletions by (default today)."),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+):
+    """Per service: pupils the provider holds (ledger) and should hold (consent now), deletions due and
+    overdue, and the last export."""
+    from cloudctl.reports.providers import PROVIDER_KEYS, providers_report
+
+    when = parse_as_of(as_of)
+    with database(ctx).read() as session:
+        rows = providers_report(session, as_of=when)
+    render(
+        rows,
+        fmt,
+        columns=PROVIDER_COLUMNS,
+        title=f"What providers hold, and deletions outstanding, as of {when.isoformat()}",
+        empty="No export has been recorded and no deletion is outstanding.",
+        all_keys=list(PROVIDER_KEYS),
+    )

@@ -43,6 +43,13 @@ def init(
             help="Who signs off a high-risk approval: DPO (the default), headteacher or governor.",
         ),
     ] = None,
+    deletion_deadline_days: Annotated[
+        int | None,
+        typer.Option(
+            "--deletion-deadline-days",
+            help="Days a provider has to confirm a deletion before it is overdue (default 30).",
+        ),
+    ] = None,
 ):
     """Set up the school (or change its settings). Every other record is kept."""
     from cloudctl.domain.settings import init_school, settings_record
@@ -57,6 +64,7 @@ def init(
             consent_months=consent_months,
             reply_code_days=reply_code_days,
             sign_off_role=sign_off_role,
+            deletion_deadline_days=deletion_deadline_days,
         )
         record = settings_record(settings)
     say(f"The database is {db.location.describe()}.")

@@ -16,6 +16,9 @@ GUARDED = {
     "reply_code": "Issued consent forms",
     "service_change": "Changes to services",
     "assessment_event": "Assessment steps",
+    "export_record": "Recorded exports",
+    "export_pupil": "Pupils of recorded exports",
+    "deletion_event": "Deletion requests and confirmations",
 }
 
 

@@ -63,6 +63,9 @@ HISTORY_TABLES: dict[str, str] = {
     "reply_code": "consent forms issued and their reply codes",
     "service_change": "changes to services that matter to their risk assessments",
     "assessment_event": "risk assessment steps (screening, conditions met, sign-offs)",
+    "export_record": "exports sent to providers",
+    "export_pupil": "the pupils in each export",
+    "deletion_event": "deletions asked of providers and their confirmations",
 }
 DIGEST_COLUMN = "content_digest"
 CHAIN_COLUMN = "chain_hash"

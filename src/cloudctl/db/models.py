@@ -29,6 +29,8 @@ class SchoolSettings(SQLModel, table=True):
     # Comma-separated national curriculum codes in NC order, e.g. "R,1,2,3,4,5,6".
     year_groups: str = Field(default="R,1,2,3,4,5,6")
     review_months: int = Field(default=12)
+    # Days a provider has to confirm a deletion before it is overdue (`deletion list --overdue`).
+    deletion_deadline_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     # The register document's opening paragraphs, separated by blank lines.
     preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # Days a consent form's reply code is accepted after the form is printed (revision 0008).
@@ -291,6 +293,63 @@ class AssessmentEvent(SQLModel, table=True):
     chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
+class ExportRecord(SQLModel, table=True):
+    """One file of pupils' data that left cloudctl for a provider: the ledger. History: append-only, sealed.
+
+    `sha256` is of exactly the bytes written (the file, or what went to stdout); `fields` is the JSON
+    list of the columns sent; `kind` is "full" (export enrolment), "changes" (export enrolment
+    --changes) or another sender's kind (a deletion request that names pupils). Its pupils are the
+    `export_pupil` rows.
+    """
+
+    __tablename__ = "export_record"
+    __table_args__ = (Index("ix_export_record_service", "service_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id")
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    # The names as they stood when the file was sent: a later rename leaves the record as it was.
+    service_name: str
+    provider_name: str
+    kind: str = Field(max_length=20)
+    file_format: str = Field(max_length=10)
+    # The file's name as given to --out, or "stdout".
+    target: str
+    fields: str = Field(sa_column=Column(Text, nullable=False))
+    pupil_count: int
+    sha256: str = Field(max_length=64)
+    recorded_by: str
+    exported_at: datetime = Field(default_factory=utcnow)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+class ExportPupil(SQLModel, table=True):
+    """One pupil in one recorded export, with the UPN and the values exactly as sent. History.
+
+    `action` is "full" for a row of a full export, else the row's action (add, update, remove);
+    `reason` says why (for --changes); `sent_values` is a JSON object of the fields sent for this pupil.
+    """
+
+    __tablename__ = "export_pupil"
+    __table_args__ = (
+        Index("ix_export_pupil_export", "export_id", "pupil_id"),
+        Index("ix_export_pupil_pupil", "pupil_id", "export_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    export_id: int = Field(foreign_key="export_record.id")
+    pupil_id: int = Field(foreign_key="pupil.id")
+    upn: str = Field(max_length=13)
+    action: str = Field(max_length=10)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    sent_values: str = Field(sa_column=Column(Text, nullable=False))
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
 # History rows are sealed into their table's chain as they are written.
 from cloudctl.db.history_chain import seal_on_insert  # noqa: E402
 
@@ -302,6 +361,8 @@ for _history in (
     ReplyCode,
     ServiceChange,
     AssessmentEvent,
+    ExportRecord,
+    ExportPupil,
 ):
     seal_on_insert(_history)
 
@@ -326,3 +387,41 @@ class ServiceContract(SQLModel, table=True):
     notice_months: int | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeletionEvent(SQLModel, table=True):
+    """A deletion asked of a provider, or its confirmation that it deleted. History: append-only, sealed.
+
+    kind "requested": the school asked the provider (`deletion request`) on `on_date` to delete the
+    pupil's data sent for the service; `reason` and `due_since` say why and since when it was due;
+    `request_sha256` is of the request file. kind "confirmed": the provider confirmed the deletion on
+    `on_date` (`deletion confirm`); only this closes a deletion. Provider as it stood then: the service's
+    provider may change, and (issue 9) may be unset.
+    """
+
+    __tablename__ = "deletion_event"
+    __table_args__ = (
+        Index("ix_deletion_event_service_pupil", "service_id", "pupil_id", "id"),
+        Index("ix_deletion_event_pupil", "pupil_id", "id"),
+        CheckConstraint("kind IN ('requested', 'confirmed')", name="ck_deletion_event_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id")
+    service_id: int = Field(foreign_key="service.id")
+    provider_id: int | None = Field(default=None, foreign_key="provider.id")
+    provider_name: str = Field(default="")
+    kind: str = Field(max_length=10)
+    on_date: date
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    due_since: date | None = None
+    reference: str | None = None
+    recorded_by: str
+    recorded_at: datetime = Field(default_factory=utcnow)
+    request_sha256: str | None = Field(default=None, max_length=64)
+    # The history chain (cloudctl.db.history_chain): set as the row is inserted.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+    chain_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+seal_on_insert(DeletionEvent)

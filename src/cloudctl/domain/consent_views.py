@@ -159,4 +159,22 @@ def subject_access(session: Session, upn: str) -> dict:
     record = show_pupil_record(session, upn)
     record["services_holding_data"] = services_holding_data(session, record["upn"])
     record["consent_history"] = consent_history(session, record["upn"])
+    record["exports"] = exports_carrying(session, record["upn"])
+    record["deletions"] = deletions_of(session, record["upn"])
     return record
+
+
+def deletions_of(session: Session, upn: str) -> list[dict]:
+    """Every deletion asked of a provider for the pupil, and every confirmation, oldest first."""
+    from cloudctl.domain.deletions import pupil_deletions
+    from cloudctl.domain.pupils import get_pupil
+
+    return pupil_deletions(session, get_pupil(session, upn).id)
+
+
+def exports_carrying(session: Session, upn: str) -> list[dict]:
+    """Every recorded export that carried the pupil (Art. 15(1)(c): the recipients), oldest first."""
+    from cloudctl.domain.export_ledger import pupil_exports
+    from cloudctl.domain.pupils import get_pupil
+
+    return pupil_exports(session, get_pupil(session, upn).id)

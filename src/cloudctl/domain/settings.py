@@ -46,6 +46,15 @@ def check_consent_months(months: int) -> int | None:
     return months
 
 
+def check_deletion_deadline(days: int) -> int:
+    if not 1 <= days <= 365:
+        raise InvalidInput(
+            f"A deletion deadline of {days} days is not accepted: give a whole number of days from 1 to 365 "
+            "(30 is usual: the month a school has to act on a request)."
+        )
+    return days
+
+
 def init_school(
     session: Session,
     *,
@@ -55,6 +64,7 @@ def init_school(
     consent_months: int | None = None,
     reply_code_days: int | None = None,
     sign_off_role: str | None = None,
+    deletion_deadline_days: int | None = None,
 ) -> SchoolSettings:
     """Create or update the settings; every other row is kept."""
     from cloudctl.domain.services import refresh_year_groups
@@ -84,6 +94,8 @@ def init_school(
         from cloudctl.domain.assessment_workflow import parse_role
 
         settings.sign_off_role = parse_role(sign_off_role)
+    if deletion_deadline_days is not None:
+        settings.deletion_deadline_days = check_deletion_deadline(deletion_deadline_days)
     session.add(settings)
     session.flush()
     if years_changed:
@@ -100,4 +112,5 @@ def settings_record(settings: SchoolSettings) -> dict:
         "consent_months": settings.consent_months,
         "reply_code_days": settings.reply_code_days,
         "sign_off_role": settings.sign_off_role,
+        "deletion_deadline_days": settings.deletion_deadline_days,
     }

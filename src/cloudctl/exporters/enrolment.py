@@ -7,10 +7,13 @@ the pupil fields the register's data categories allow, and nothing else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlmodel import Session, select
 
-from cloudctl.db.models import Pupil
-from cloudctl.domain.consent import OPTED_IN, ServiceRule, standings
+from cloudctl.db.models import Pupil, Service
+from cloudctl.domain.consent import OPTED_IN, ServiceRule, Standings, standings
+from cloudctl.domain.export_ledger import FULL, SentPupil
 from cloudctl.domain.services import categories_of, get_service
 from cloudctl.errors import RuleRefused
 from cloudctl.vocab.data_categories import lookup
@@ -47,10 +50,24 @@ def _value(pupil: Pupil, column: str) -> str | None:
     return getattr(pupil, column)
 
 
-def enrolment_export(
-    session: Session, service_name: str, category: str | None = None
-) -> tuple[list[str], list]:
-    """The columns and rows a provider may receive for this service."""
+@dataclass
+class Selection:
+    """What a full export of a service sends now: its columns, and its rows in file order.
+
+    `pupil_ids` and `upns` run parallel to `rows`. `rule` and `standings` are what decided, kept
+    so a caller (--changes, deletions) can say why a pupil is not in it without deciding again."""
+
+    service: Service
+    rule: ServiceRule
+    columns: list[str]
+    rows: list[dict] = field(default_factory=list)
+    pupil_ids: list[int] = field(default_factory=list)
+    upns: list[str] = field(default_factory=list)
+    standings: Standings | None = None
+
+
+def exportable_service(session: Session, service_name: str, category: str | None = None) -> Service:
+    """The service, if an enrolment export may be made for it; refused plainly otherwise."""
     service = get_service(session, service_name, category)
     if service.category != "pupil":
         raise RuleRefused(
@@ -68,21 +85,65 @@ def enrolment_export(
             f"'{service.name}' is {service.status.replace('-', ' ')}, not approved, so no pupil's data "
             "may be sent to it. Record an approving risk assessment first (cloudctl assess record)."
         )
+    return service
+
+
+def selection(
+    session: Session, service_name: str, category: str | None = None, *, allow_no_fields: bool = False
+) -> Selection:
+    """The pupils a full export sends now (on roll, eligible, opted in with consent covering the
+    service's data), with only the fields the register allows. The one place that selection is made."""
+    service = exportable_service(session, service_name, category)
     columns = allowed_columns(categories_of(service))
-    if not columns:
+    if not columns and not allow_no_fields:
         raise RuleRefused(
             f"The register lists no pupil fields that '{service.name}' receives "
             f"({service.data_shared_text or 'no data shared'}), so there is nothing to export."
         )
     rule = ServiceRule.of(service)
+    chosen = Selection(service, rule, columns, standings=standings(session, service_ids=[service.id]))
+    if not columns:
+        return chosen
     pupils = session.exec(
         select(Pupil)
         .where(Pupil.on_roll)
         .order_by(Pupil.class_name, Pupil.surname, Pupil.forename, Pupil.upn)
     ).all()
-    latest = standings(session, service_ids=[service.id])
-    rows = []
+    latest = chosen.standings
     for pupil in pupils:
         if rule.status_for(pupil.on_roll, pupil.year_group, latest.get((pupil.id, service.id))) == OPTED_IN:
-            rows.append({column: _value(pupil, column) for column in columns})
-    return columns, rows
+            chosen.rows.append({column: _value(pupil, column) for column in columns})
+            chosen.pupil_ids.append(pupil.id)
+            chosen.upns.append(pupil.upn)
+    return chosen
+
+
+def enrolment_export(
+    session: Session, service_name: str, category: str | None = None
+) -> tuple[list[str], list]:
+    """The columns and rows a provider may receive for this service."""
+    chosen = selection(session, service_name, category)
+    return chosen.columns, chosen.rows
+
+
+def sent_pupils(chosen: Selection) -> list[SentPupil]:
+    """The ledger's rows for a full export of this selection."""
+    return [
+        SentPupil(pupil_id, upn, FULL, row)
+        for pupil_id, upn, row in zip(chosen.pupil_ids, chosen.upns, chosen.rows, strict=True)
+    ]
+
+
+def file_text(fmt: str, columns: list[str], rows: list[dict]) -> str:
+    """The file as written: CSV through the formula guard, or JSON."""
+    if fmt == "csv":
+        import io
+
+        from cloudctl.exporters.csv_safe import write_csv
+
+        buffer = io.StringIO()
+        write_csv(buffer, columns, rows)
+        return buffer.getvalue()
+    import json
+
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,687 @@
+"""Deletions followed to the end: what each provider must delete, the requests sent, the confirmations.
+
+A deletion is DUE for a pupil and a service when the provider holds the pupil's data and must no longer:
+
+- services for pupils or parents: the export ledger says the provider was sent the pupil's data (a full
+  export, or an add or update of `--changes`) and has not confirmed deleting it since, and the pupil is not
+  among those the full export would send now (`enrolment_selection`: opted out, consent needing renewal,
+  left the roll, outside the service's year groups, the service no longer approved or no longer receiving
+  pupil data). The status comes from the consent policy; nothing here decides consent.
+- school-management services (not consent-based, no ledger): a pupil who left the roll, in the service's
+  year groups, once the service's retention period (when the register gives one that reads as a period)
+  has passed since they left.
+
+`due_since` is the day the reason arose (see docs/deletions.md for the days that are not recorded as
+such), never before the last file that sent the pupil. A deletion is REQUESTED once `deletion request`
+has asked the provider, and CONFIRMED once the provider's confirmation is recorded: only that closes it.
+It is OVERDUE when not confirmed within the school's deadline (`init --deletion-deadline-days`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.models import DeletionEvent, Pupil, Service
+from cloudctl.domain.consent import NEEDS_RENEWAL, OPTED_IN, OPTED_OUT, ServiceRule, standings
+from cloudctl.domain.deletion_facts import (
+    CONFIRMED,
+    REQUESTED,
+    DeletionFact,
+    day_text,
+    deletion_facts,
+    moment,
+    pair_state,
+)
+from cloudctl.domain.retention import describe_period, retention_ends, retention_period
+from cloudctl.domain.services import get_service
+from cloudctl.errors import InvalidInput, RuleRefused
+from cloudctl.vocab.dates import check_event_date
+from cloudctl.vocab.text import gate_text
+
+DUE = "due"
+STATUSES = (DUE, REQUESTED, CONFIRMED)
+LIST_KEYS = (
+    "upn", "surname", "forename", "service", "provider", "reason", "due_since", "days_waiting", "status",
+    "reference",
+)  # fmt: skip
+# What a request names a pupil by: identifiers the provider was sent, nothing more.
+IDENTIFIERS = ("upn", "forename", "surname", "surname_initial", "dob")
+STATUS_WORDS = {
+    "awaiting-assessment": "awaiting its risk assessment",
+    "not-approved": "not approved",
+    "retired": "retired",
+}
+# Sent-data rows of the ledger: a full export's rows, and --changes' adds and updates (a removal sends
+# nothing new, and never closes a deletion).
+SENT_KINDS = ("full", "changes")
+SENT_ACTIONS = ("full", "add", "update")
+NO_FIELDS_REASON = "the register no longer lists pupil data this service receives"
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    id: int
+    name: str
+    category: str
+    status: str
+    provider_id: int | None
+    provider: str
+    rule: ServiceRule
+    sends_data: bool  # the register lists pupil fields the service receives
+    changed_on: str  # the day the service's entry last changed (ISO)
+    data_changed_on: str | None  # the day what it receives was last recorded (ISO)
+    retention: tuple[int, str] | None
+
+
+@dataclass
+class Deletion:
+    pupil_id: int
+    service_id: int
+    upn: str
+    surname: str
+    forename: str
+    service: str
+    provider: str
+    reason: str
+    due_since: str
+    status: str
+    reference: str | None
+    days_waiting: int = 0
+    on_date: str | None = None  # requested or confirmed on
+    sent: dict = field(default_factory=dict)
+
+    def record(self) -> dict:
+        return {key: getattr(self, key) for key in LIST_KEYS}
+
+
+# --- reading the facts ---------------------------------------------------------------------------------
+
+
+def service_facts(
+    session: Session, service_ids: Sequence[int] | None = None, *, as_of: date | None = None
+) -> list[ServiceFacts]:
+    """Pupil and management services (the provider as an outer join: a service may have none), each with
+    the consent rule the export uses, the school's consent lifetime (counted to `as_of`) in it."""
+    from cloudctl.domain.consent import consent_lifetime
+    from cloudctl.exporters.enrolment import allowed_columns
+
+    lifetime = consent_lifetime(session, as_of)
+
+    sql = (
+        "SELECT s.id, s.name, s.category, s.status, s.year_scope, s.year_codes, s.data_categories, "
+        "s.year_groups_text, s.provider_id, p.name, s.updated_at, s.retention, "
+        "(SELECT MAX(v.recorded_at) FROM service_version v WHERE v.service_id = s.id) "
+        "FROM service s LEFT OUTER JOIN provider p ON p.id = s.provider_id "
+        "WHERE s.category IN (?, ?)"
+    )
+    params: list = ["pupil", "management"]
+    if service_ids is not None:
+        sql += f" AND s.id IN ({placeholders(len(service_ids))})"
+        params += list(service_ids)
+    facts = []
+    for row in fetch_rows(session, sql + " ORDER BY s.position, s.id", params):
+        rule = ServiceRule.build(*row[:7], row[7] or "", lifetime)
+        facts.append(
+            ServiceFacts(
+                id=row[0],
+                name=row[1],
+                category=row[2],
+                status=row[3],
+                provider_id=row[8],
+                provider=row[9] or "",
+                rule=rule,
+                sends_data=bool(allowed_columns(json.loads(row[6]))),
+                changed_on=moment(row[10])[:10],
+                data_changed_on=moment(row[12])[:10] if row[12] is not None else None,
+                retention=retention_period(row[11]),
+            )
+        )
+    return facts
+
+
+def last_sends(session: Session, service_ids: Sequence[int]) -> dict[tuple[int, int], tuple[str, int]]:
+    """(pupil id, service id) -> (when, export id) of the last recorded file that sent the pupil data.
+
+    A whole school's ledger is read as (pupil, export) pairs only; the few exports give the service and
+    the time (export ids grow with time, so the last export is the highest id)."""
+    if not service_ids:
+        return {}
+    exports = {
+        export_id: (service_id, at)
+        for export_id, service_id, at in fetch_rows(
+            session,
+            "SELECT id, service_id, exported_at FROM export_record "
+            f"WHERE service_id IN ({placeholders(len(service_ids))}) "
+            f"AND kind IN ({placeholders(len(SENT_KINDS))})",
+            [*service_ids, *SENT_KINDS],
+        )
+    }
+    if not exports:
+        return {}
+    last: dict[tuple[int, int], int] = {}
+    service_of = {export_id: service_id for export_id, (service_id, _) in exports.items()}
+    for pupil_id, export_id in fetch_rows(
+        session,
+        "SELECT pupil_id, export_id FROM export_pupil "
+        f"WHERE export_id IN ({placeholders(len(exports))}) "
+        f"AND action IN ({placeholders(len(SENT_ACTIONS))})",
+        [*exports, *SENT_ACTIONS],
+    ):
+        key = (pupil_id, service_of[export_id])
+        if last.get(key, 0) < export_id:
+            last[key] = export_id
+    when = {export_id: moment(at) for export_id, (_, at) in exports.items()}
+    return {key: (when[export_id], export_id) for key, export_id in last.items()}
+
+
+def sent_values(session: Session, sent: Sequence[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """(export id, pupil id) -> the values that export sent for that pupil."""
+    wanted = set(sent)
+    values: dict[tuple[int, int], dict] = {}
+    pupil_ids = sorted({pupil_id for _, pupil_id in wanted})
+    for start in range(0, len(pupil_ids), 500):
+        chunk = pupil_ids[start : start + 500]
+        for export_id, pupil_id, text in fetch_rows(
+            session,
+            "SELECT export_id, pupil_id, sent_values FROM export_pupil "
+            f"WHERE pupil_id IN ({placeholders(len(chunk))})",
+            chunk,
+        ):
+            if (export_id, pupil_id) in wanted:
+                values[(export_id, pupil_id)] = json.loads(text)
+    return values
+
+
+class _PupilRow:
+    __slots__ = ("changed_on", "forename", "id", "left_on", "on_roll", "surname", "upn", "year_group")
+
+    def __init__(self, row: tuple) -> None:
+        self.id, self.upn = row[0], row[1]
+        self.forename = row[4] or row[2]
+        self.surname = row[5] or row[3]
+        self.year_group, self.on_roll = row[6], bool(row[7])
+        left_on = day_text(row[8])
+        self.left_on = date.fromisoformat(left_on) if left_on else None
+        self.changed_on = moment(row[9])[:10]
+
+
+def _pupils(session: Session) -> dict[int, tuple]:
+    """Every pupil's raw row (see _PupilRow), read lean: a whole school's worth."""
+    sql = (
+        "SELECT id, upn, forename, surname, preferred_forename, preferred_surname, year_group, on_roll, "
+        "left_on, updated_at FROM pupil"
+    )
+    return {row[0]: row for row in fetch_rows(session, sql)}
+
+
+# --- why a held pupil must be removed --------------------------------------------------------------------
+
+
+def removal_reason(service: ServiceFacts, pupil: _PupilRow, standing) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    """(reason, the day it arose) when the full export would not send this pupil now, else None.
+
+    Who is sent is the export's selection (the consent policy's status); the words are those of the
+    --changes file (`enrolment_changes.removal_reason`), so both name a removal alike. An opt-out is
+    named first even for a pupil who has left since: the deletion was due from the withdrawal.
+    """
+    from cloudctl.exporters.enrolment_changes import removal_reason as reason_words
+
+    status = service.rule.status_for(pupil.on_roll, pupil.year_group, standing)
+    if status == OPTED_OUT:
+        return f"opted out on {standing.effective_on}", str(standing.effective_on)
+    if service.status != "approved":
+        words = STATUS_WORDS.get(service.status, service.status)
+        return f"the service is {words}", service.changed_on
+    if not service.sends_data:
+        return NO_FIELDS_REASON, service.changed_on
+    if status == OPTED_IN:
+        return None
+    reason = reason_words(service.rule, pupil, standing)
+    if not pupil.on_roll:
+        return reason, pupil.left_on.isoformat() if pupil.left_on else pupil.changed_on
+    if status == NEEDS_RENEWAL:
+        lapsed_on = service.rule.lifetime.lapses_on(standing.effective_on) if standing else None
+        if lapsed_on is not None and not (service.rule.categories - standing.told):
+            return reason, str(lapsed_on)  # consent older than the school allows: due from the lapse
+        return reason, service.data_changed_on or service.changed_on
+    return reason, pupil.changed_on
+
+
+# --- the list ---------------------------------------------------------------------------------------------
+
+
+def deletions(
+    session: Session,
+    *,
+    service_name: str | None = None,
+    category: str | None = None,
+    as_of: date | None = None,
+    include_confirmed: bool = False,
+) -> list[Deletion]:
+    """Every deletion not confirmed (with `include_confirmed`, the confirmed ones too), most waiting first."""
+    as_of = as_of or date.today()
+    chosen = None
+    if service_name is not None:
+        service = get_service(session, service_name, category)
+        _refuse_statutory(service)
+        chosen = [service.id]
+    services = service_facts(session, chosen, as_of=as_of)
+    pupil_services = [s for s in services if s.category == "pupil"]
+    sends = last_sends(session, [s.id for s in pupil_services])
+    facts = deletion_facts(session, service_ids=chosen)
+    pupils = _pupils(session)
+    found: list[Deletion] = []
+    if pupil_services:
+        found += _pupil_service_deletions(session, pupil_services, sends, facts, pupils)
+    for service in services:
+        if service.category == "management":
+            found += _management_deletions(service, facts, pupils, as_of)
+    if include_confirmed:
+        found += _confirmed(services, facts, pupils)
+    for item in found:
+        end = date.fromisoformat(item.on_date) if item.status == CONFIRMED else as_of
+        item.days_waiting = max(0, (end - date.fromisoformat(item.due_since)).days)
+    found.sort(
+        key=lambda d: (d.status == CONFIRMED, -d.days_waiting, d.service, d.surname, d.forename, d.upn)
+    )
+    return found
+
+
+def _refuse_statutory(service: Service) -> None:
+    if service.category not in ("pupil", "management"):
+        raise RuleRefused(
+            f"'{service.name}' is not a service for pupils or parents or for school management, so cloudctl "
+            "follows no deletions for it."
+        )
+
+
+def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact) -> Deletion:
+    return Deletion(
+        pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
+        request.provider_name or service.provider, request.reason or "", request.due_since or request.on_date,
+        REQUESTED, request.reference, on_date=request.on_date,
+    )  # fmt: skip
+
+
+def _pupil_service_deletions(session, services, sends, facts, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
+    """Held pupils the full export would no longer send.
+
+    A file sent a pupil only when the export's selection chose them (opted in, eligible, consent
+    covering the service's data). So a held pupil's standing needs reading again only when it may have
+    changed since that file: a consent event recorded after it, or a new version of what the service
+    receives (every change of its data records one). For every other held pupil the standing is the one
+    that was sent, and only the roll, the year group and the service's own state can have moved: the
+    policy's `eligible` answers that. Whoever may be due is judged with their standing, by the policy.
+    Where the school's consent lapses with age, an opt-in can lapse with no event, so everyone held is
+    judged.
+    """
+    by_id = {service.id: service for service in services}
+    events_since = _pairs_with_events_since(session, sends, list(by_id))
+    data_changed = _data_changed_at(session, list(by_id))
+    to_judge: list[tuple] = []
+    found = []
+    for key, sent in sends.items():
+        raw = pupils.get(key[0])
+        if raw is None:
+            continue
+        service = by_id[key[1]]
+        pair_facts = facts.get(key)
+        if pair_facts:
+            state = pair_state(sent[0], pair_facts)
+            if not state.held:
+                continue
+            if state.open_request is not None:
+                found.append(_open(_PupilRow(raw), service, state.open_request))
+                continue
+        rule = service.rule
+        if (
+            # Consent that lapses with age (init --consent-months) can lapse with no event at all.
+            rule.lifetime.months is None
+            and raw[7]
+            and service.status == "approved"
+            and service.sends_data
+            and key not in events_since
+            and data_changed.get(key[1], "") <= sent[0]
+            and rule.eligible(True, raw[6], selected=rule.scope == "selected")
+        ):
+            continue  # as it was when sent, and still eligible: the full export sends the pupil now
+        to_judge.append((key, sent, raw, service))
+    held_standings = _standings_of(session, [key for key, *_ in to_judge], list(by_id))
+    for key, (sent_at, export_id), raw, service in to_judge:
+        pupil = _PupilRow(raw)
+        why = removal_reason(service, pupil, held_standings.get(key))
+        if why is None:
+            continue
+        reason, since = why
+        found.append(
+            Deletion(pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
+                     service.provider, reason, max(since, sent_at[:10]), DUE, None,
+                     sent={"export": export_id})
+        )  # fmt: skip
+    return found
+
+
+def _pairs_with_events_since(session: Session, sends: dict, service_ids: list[int]) -> set[tuple[int, int]]:
+    """Held pairs with a consent event recorded after the file that last sent the pupil."""
+    if not sends:
+        return set()
+    earliest = fetch_rows(
+        session,
+        f"SELECT MIN(exported_at) FROM export_record WHERE kind IN ({placeholders(len(SENT_KINDS))})",
+        list(SENT_KINDS),
+    )[0][0]
+    changed = set()
+    for pupil_id, service_id, recorded_at in fetch_rows(
+        session,
+        "SELECT pupil_id, service_id, recorded_at FROM consent_event WHERE recorded_at >= ? "
+        f"AND service_id IN ({placeholders(len(service_ids))})",
+        [earliest, *service_ids],
+    ):
+        key = (pupil_id, service_id)
+        sent = sends.get(key)
+        if sent is not None and moment(recorded_at) >= sent[0]:
+            changed.add(key)
+    return changed
+
+
+def _data_changed_at(session: Session, service_ids: list[int]) -> dict[int, str]:
+    """service id -> when what it receives was last recorded (its newest version of what parents are told)."""
+    rows = fetch_rows(
+        session,
+        "SELECT service_id, MAX(recorded_at) FROM service_version "
+        f"WHERE service_id IN ({placeholders(len(service_ids))}) GROUP BY service_id",
+        service_ids,
+    )
+    return {service_id: moment(at) for service_id, at in rows if at is not None}
+
+
+def _standings_of(session: Session, keys: list[tuple[int, int]], service_ids: list[int]) -> dict:
+    """The policy's standing of each (pupil id, service id) pair, read for those pupils only."""
+    found: dict = {}
+    by_pupil: dict[int, list[tuple[int, int]]] = {}
+    for key in keys:
+        by_pupil.setdefault(key[0], []).append(key)
+    pupil_ids = sorted(by_pupil)
+    for start in range(0, len(pupil_ids), 500):
+        chunk = pupil_ids[start : start + 500]
+        latest = standings(session, pupil_ids=chunk, service_ids=service_ids)
+        for pupil_id in chunk:
+            for key in by_pupil[pupil_id]:
+                found[key] = latest.get(key)
+    return found
+
+
+def _management_deletions(service: ServiceFacts, facts, pupils, as_of: date) -> list[Deletion]:  # type: ignore[no-untyped-def]
+    rule = service.rule
+    if service.status not in ("approved", "retired") or rule.scope != "years":
+        return []
+    found = []
+    for raw in pupils.values():
+        if raw[7] or raw[6] not in rule.codes:
+            continue
+        pupil = _PupilRow(raw)
+        key = (pupil.id, service.id)
+        state = pair_state(None, facts.get(key, []), always_held=True)
+        if not state.held:
+            continue
+        if state.open_request is not None:
+            found.append(_open(pupil, service, state.open_request))
+            continue
+        if service.retention is None:
+            continue
+        left = pupil.left_on.isoformat() if pupil.left_on else pupil.changed_on
+        ends = retention_ends(date.fromisoformat(left), service.retention)
+        if ends > as_of:
+            continue
+        reason = f"left on {left}; the retention period ({describe_period(service.retention)}) has passed"
+        found.append(
+            Deletion(
+                pupil.id,
+                service.id,
+                pupil.upn,
+                pupil.surname,
+                pupil.forename,
+                service.name,
+                service.provider,
+                reason,
+                ends.isoformat(),
+                DUE,
+                None,
+            )
+        )
+    return found
+
+
+def _confirmed(services, facts, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
+    by_id = {service.id: service for service in services}
+    found = []
+    for (pupil_id, service_id), pair_facts in facts.items():
+        service, raw = by_id.get(service_id), pupils.get(pupil_id)
+        if service is None or raw is None:
+            continue
+        pupil = _PupilRow(raw)
+        for request, confirmation in pair_state(None, pair_facts).confirmed:
+            request = request or confirmation
+            found.append(
+                Deletion(pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
+                         confirmation.provider_name or service.provider, request.reason or "",
+                         request.due_since or request.on_date, CONFIRMED,
+                         confirmation.reference or request.reference, on_date=confirmation.on_date)
+            )  # fmt: skip
+    return found
+
+
+def overdue(items: Sequence[Deletion], deadline_days: int) -> list[Deletion]:
+    """Deletions not confirmed within the deadline (and, among confirmed ones, those confirmed late)."""
+    return [item for item in items if item.days_waiting > deadline_days]
+
+
+# --- requesting and confirming -----------------------------------------------------------------------------
+
+
+def recorder(name: str | None) -> str:
+    """Who records it: --recorded-by through the text gate, else the login name (as the ledger does)."""
+    from cloudctl.domain.export_ledger import recorder as ledger_recorder
+
+    return ledger_recorder(name)
+
+
+def gate_reference(reference: str | None) -> str | None:
+    return gate_text(
+        reference, "reference (--reference)", hint="Give the provider's reference as plain text."
+    )
+
+
+@dataclass
+class DeletionRequest:
+    service: Service
+    provider: str
+    columns: list[str]
+    rows: list[dict]
+    deletions: list[Deletion]
+    text: str = ""
+    sha256: str = ""
+
+
+def prepare_request(session: Session, service_name: str, category: str | None = None) -> DeletionRequest:
+    """The request file for every deletion due for this service: the identifiers the provider was sent."""
+    from cloudctl.exporters.csv_safe import write_csv
+    from cloudctl.exporters.enrolment import COLUMN_ORDER, allowed_columns
+
+    service = get_service(session, service_name, category)
+    _refuse_statutory(service)
+    due = [d for d in deletions(session, service_name=service.name, category=service.category)
+           if d.status == DUE]  # fmt: skip
+    if not due:
+        raise RuleRefused(
+            f"No deletion is due for '{service.name}' (see cloudctl deletion list --service "
+            f'"{service.name}"), so no request was written.'
+        )
+    if service.category == "pupil":
+        values = sent_values(session, [(d.sent["export"], d.pupil_id) for d in due])
+        per_pupil = [values[(d.sent["export"], d.pupil_id)] for d in due]
+    else:
+        # A management service is sent data by the school's MIS, not by cloudctl: name the pupil by the
+        # identifiers the register says it receives (the UPN when it lists none).
+        allowed = [c for c in allowed_columns(json.loads(service.data_categories)) if c in IDENTIFIERS]
+        pupils = {p.id: p for p in _orm_pupils(session, [d.pupil_id for d in due])}
+        per_pupil = [_identity(pupils[d.pupil_id], allowed or ["upn"]) for d in due]
+    shown: set[str] = set()
+    rows = []
+    for sent in per_pupil:
+        row = {k: v for k, v in sent.items() if k in IDENTIFIERS}
+        if "upn" not in row and "forename" not in row and "class_name" in sent:
+            row["class_name"] = sent["class_name"]  # with an initial alone, the class tells pupils apart
+        shown.update(row)
+        rows.append(row)
+    columns = [c for c in COLUMN_ORDER if c in shown]
+    buffer = io.StringIO()
+    write_csv(buffer, columns, rows)
+    text = buffer.getvalue()
+    provider = due[0].provider
+    return DeletionRequest(
+        service, provider, columns, rows, due, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    )
+
+
+def _orm_pupils(session: Session, ids: list[int]) -> list[Pupil]:
+    from sqlmodel import select
+
+    return list(session.exec(select(Pupil).where(Pupil.id.in_(ids))))  # type: ignore[attr-defined]
+
+
+def _identity(pupil: Pupil, columns: list[str]) -> dict:
+    from cloudctl.exporters.enrolment import _value
+
+    return {column: _value(pupil, column) for column in columns}
+
+
+def record_request(
+    session: Session,
+    request: DeletionRequest,
+    *,
+    recorded_by: str | None = None,
+    reference: str | None = None,
+    target: str | None = None,
+    today: date | None = None,
+) -> int:
+    """Record the request (after its file was written): one 'requested' event per pupil."""
+    from cloudctl.domain.export_ledger import KIND_DELETION_REQUEST, REMOVE, STDOUT, SentPupil, record_export
+
+    today = today or date.today()
+    who = recorder(recorded_by)
+    reference = gate_reference(reference)
+    # The request carries pupils' identifiers out of cloudctl: it is in the export ledger too.
+    record_export(
+        session,
+        service=request.service,
+        kind=KIND_DELETION_REQUEST,
+        file_format="csv",
+        target=target or STDOUT,
+        fields=request.columns,
+        sha256=request.sha256,
+        recorded_by=who,
+        pupils=[
+            SentPupil(item.pupil_id, row.get("upn") or item.upn, REMOVE, row, item.reason)
+            for item, row in zip(request.deletions, request.rows, strict=True)
+        ],
+    )
+    for item in request.deletions:
+        session.add(
+            DeletionEvent(
+                pupil_id=item.pupil_id, service_id=item.service_id, provider_id=request.service.provider_id,
+                provider_name=item.provider, kind=REQUESTED, on_date=today, reason=item.reason,
+                due_since=date.fromisoformat(item.due_since), reference=reference, recorded_by=who,
+                request_sha256=request.sha256,
+            )
+        )  # fmt: skip
+    session.flush()
+    return len(request.deletions)
+
+
+def confirm_deletions(
+    session: Session,
+    service_name: str,
+    *,
+    upn: str | None,
+    all_requested: bool,
+    on: date,
+    reference: str | None = None,
+    recorded_by: str | None = None,
+    category: str | None = None,
+    today: date | None = None,
+) -> list[Deletion]:
+    """Record the provider's confirmation for one pupil's request, or for every open request."""
+    from cloudctl.domain.upn_identity import pupil_by_upn
+
+    today = today or date.today()
+    if (upn is None) == (not all_requested):
+        raise InvalidInput(
+            "Say which deletions the provider confirmed: --upn UPN for one pupil, or --all-requested."
+        )
+    check_event_date(on, "confirmation date", today)
+    reference = gate_reference(reference)
+    who = recorder(recorded_by)
+    service = get_service(session, service_name, category)
+    _refuse_statutory(service)
+    pupil = pupil_by_upn(session, upn)[0] if upn is not None else None
+    open_requests = [
+        d for d in deletions(session, service_name=service.name, category=service.category, as_of=today)
+        if d.status == REQUESTED and (pupil is None or d.pupil_id == pupil.id)
+    ]  # fmt: skip
+    if not open_requests:
+        if pupil is not None:
+            raise RuleRefused(
+                f"No deletion of pupil {pupil.upn}'s data has been requested of '{service.name}', so "
+                "there is nothing to confirm. Request it first (cloudctl deletion request), then record "
+                "the provider's confirmation."
+            )
+        raise RuleRefused(f"No deletion requested of '{service.name}' is waiting for confirmation.")
+    latest = max(d.on_date for d in open_requests)
+    if on.isoformat() < latest:
+        raise InvalidInput(
+            f"The confirmation date {on.isoformat()} is before the request of {latest}: a provider "
+            "confirms a deletion after it is asked. Check the date."
+        )
+    for item in open_requests:
+        session.add(
+            DeletionEvent(
+                pupil_id=item.pupil_id, service_id=item.service_id, provider_id=service.provider_id,
+                provider_name=item.provider, kind=CONFIRMED, on_date=on,
+                reference=reference or item.reference, recorded_by=who,
+            )
+        )  # fmt: skip
+    session.flush()
+    return open_requests
+
+
+# --- the subject-access view -------------------------------------------------------------------------------
+
+
+def pupil_deletions(session: Session, pupil_id: int) -> list[dict]:
+    """Every deletion request and confirmation for one pupil, oldest first (for `pupil show`)."""
+    facts = deletion_facts(session, pupil_ids=[pupil_id])
+    names = dict(fetch_rows(session, "SELECT id, name FROM service"))
+    events = sorted((fact for pair in facts.values() for fact in pair), key=lambda fact: fact.id)
+    return [
+        {
+            "service": names.get(fact.service_id, ""),
+            "provider": fact.provider_name,
+            "kind": fact.kind,
+            "date": fact.on_date,
+            "reason": fact.reason,
+            "due_since": fact.due_since,
+            "reference": fact.reference,
+            "recorded_by": fact.recorded_by,
+            "recorded_at": fact.recorded_at[:19],
+        }
+        for fact in events
+    ]

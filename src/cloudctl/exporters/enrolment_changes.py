@@ -1,0 +1,119 @@
+"""Changes since the last export: only what a provider must change to hold what a full export sends now.
+
+The provider's roster is the ledger's net of every file sent for the service, in order
+(`export_ledger.roster`), not only the last file. Against it, the full export's own selection
+(`enrolment.selection`, the one place consent decides who is sent) gives:
+
+- add: sent now, not on the roster (newly opted in, newly eligible, or opted in again after a removal);
+- update: on the roster, sent now, but a value sent differs (class, name, a field added or dropped);
+- remove: on the roster, not sent now; the reason says why (opted out, consent needs renewal, left
+  the roll, out of the service's year groups, not selected, no pupil data allowed any more). A remove
+  row carries only fields the provider was already sent, so nothing new leaves.
+
+Applying the file to the roster gives exactly the full export: the property tests hold it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from cloudctl.db.models import Pupil
+from cloudctl.domain.consent_policy import NEEDS_RENEWAL, NO_RESPONSE, NOT_ELIGIBLE, OPTED_OUT, Standing
+from cloudctl.domain.consent_policy import ServiceRule as Rule
+from cloudctl.domain.export_ledger import ADD, REMOVE, UPDATE, SentPupil, roster, values_text
+from cloudctl.exporters.enrolment import Selection, selection
+
+CHANGE_COLUMNS = ("action", "reason")
+# Order of the file: what to remove first (the urgent part), then updates, then additions.
+_ACTION_ORDER = {REMOVE: 0, UPDATE: 1, ADD: 2}
+
+
+@dataclass
+class Changes:
+    """The --changes file: its columns (action, reason, then the fields) and rows, and the ledger's rows."""
+
+    selection: Selection
+    columns: list[str]
+    rows: list[dict] = field(default_factory=list)
+    sent: list[SentPupil] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for sent in self.sent if sent.action == action)
+
+
+def removal_reason(rule: Rule, pupil: Pupil, standing: Standing | None) -> str:
+    """Why a pupil is no longer sent to the service, in the words the changes file and deletions use."""
+    if not pupil.on_roll:
+        return f"left the roll on {pupil.left_on.isoformat()}" if pupil.left_on else "left the roll"
+    status = rule.status_for(pupil.on_roll, pupil.year_group, standing)
+    if status == OPTED_OUT:
+        return f"opted out on {standing.effective_on}" if standing else "opted out"
+    if status == NEEDS_RENEWAL:
+        if standing is None:
+            return "consent needs renewal"
+        # The policy says why: data the parent was not told of, or consent older than the school allows.
+        return "consent needs renewal: " + rule.renewal_reason(standing.told, standing.effective_on)
+    if status == NOT_ELIGIBLE:
+        if rule.scope == "selected":
+            return "not selected for the service"
+        years = rule.years_text or "none"
+        return f"not in the service's year groups ({years}): now in year group {pupil.year_group}"
+    if status == NO_RESPONSE:
+        return "no consent recorded"
+    return "no longer sent"
+
+
+def _changed_fields(held: dict, now: dict) -> str:
+    changed = [key for key in now if key not in held or held[key] != now[key]]
+    dropped = [key for key in held if key not in now]
+    parts = []
+    if changed:
+        parts.append("changed: " + ", ".join(changed))
+    if dropped:
+        parts.append("no longer sent: " + ", ".join(dropped))
+    return "; ".join(parts) or "changed"
+
+
+def changes_export(session: Session, service_name: str, category: str | None = None) -> Changes:
+    """What the provider must change since the last recorded export of the service."""
+    chosen = selection(session, service_name, category, allow_no_fields=True)
+    service_id = chosen.service.id
+    held = roster(session, service_id)
+    changes = Changes(chosen, [*CHANGE_COLUMNS, *chosen.columns])
+    standings = chosen.standings
+    for pupil_id, upn, row in zip(chosen.pupil_ids, chosen.upns, chosen.rows, strict=True):
+        on_roster = held.pop(pupil_id, None)
+        if on_roster is None:
+            standing = standings.get((pupil_id, service_id)) if standings else None
+            reason = f"opted in on {standing.effective_on}" if standing else "opted in"
+            changes.sent.append(SentPupil(pupil_id, upn, ADD, row, reason))
+        elif on_roster.values_text != values_text(row):
+            reason = _changed_fields(on_roster.values, row)
+            changes.sent.append(SentPupil(pupil_id, upn, UPDATE, row, reason))
+    if held:
+        pupils = {pupil.id: pupil for pupil in _pupils(session, list(held))}
+        for pupil_id, on_roster in sorted(held.items(), key=lambda item: item[1].upn):
+            pupil = pupils[pupil_id]
+            if not chosen.columns:
+                reason = "the register no longer lists pupil data this service receives"
+            else:
+                standing = standings.get((pupil_id, service_id)) if standings else None
+                reason = removal_reason(chosen.rule, pupil, standing)
+            # Only what the provider already holds, and only fields it may still be named by.
+            was = on_roster.values
+            values = {column: was[column] for column in chosen.columns if column in was}
+            changes.sent.append(SentPupil(pupil_id, on_roster.upn, REMOVE, values, reason))
+    changes.sent.sort(key=lambda sent: _ACTION_ORDER[sent.action])
+    changes.rows = [{"action": sent.action, "reason": sent.reason, **sent.values} for sent in changes.sent]
+    return changes
+
+
+def _pupils(session: Session, ids: list[int]) -> list[Pupil]:
+    from sqlmodel import select
+
+    found: list[Pupil] = []
+    for start in range(0, len(ids), 500):
+        found += session.exec(select(Pupil).where(Pupil.id.in_(ids[start : start + 500]))).all()
+    return found

@@ -1,0 +1,143 @@
+"""`export enrolment SERVICE --changes`: only what the provider must change, against the ledger's roster."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.helpers.pupils import add_pupils
+
+PUPILS = [
+    {"year_group": "3", "class_name": "3B", "forename": "Amelia", "surname": "Ashworth"},
+    {"year_group": "3", "class_name": "3B", "forename": "Ben", "surname": "Bolam"},
+    {"year_group": "4", "class_name": "4A", "forename": "Cara", "surname": "Carr"},
+]
+SERVICE = "My Maths"  # forename, surname, class_name; years 1-6 in the Hunwick register
+
+
+@pytest.fixture
+def school(hunwick_cli):
+    hunwick_cli.upns = add_pupils(hunwick_cli.url, PUPILS)
+    for upn in hunwick_cli.upns:
+        hunwick_cli.ok("consent", "optin", upn, SERVICE, "--by", "J A")
+    return hunwick_cli
+
+
+def changes(cli, *args: str) -> list[dict]:
+    result = cli.ok("export", "enrolment", SERVICE, "--changes", *args)
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def actions(rows: list[dict]) -> list[tuple[str, str]]:
+    return [(row["action"], row["forename"]) for row in rows]
+
+
+def sql(cli, statement: str, **params) -> None:
+    engine = create_engine(cli.url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
+def test_the_first_changes_file_adds_everyone_the_full_export_sends(school):
+    rows = changes(school)
+    assert sorted(actions(rows)) == [("add", "Amelia"), ("add", "Ben"), ("add", "Cara")]
+    assert all(row["reason"].startswith("opted in on ") for row in rows)
+    assert list(rows[0]) == ["action", "reason", "forename", "surname", "class_name"]
+    (record,) = school.json("export", "history")
+    assert record["kind"] == "changes" and record["pupils"] == 3
+    assert record["fields"] == ["forename", "surname", "class_name"]
+    assert changes(school) == []  # the provider now holds what a full export sends
+
+
+def test_nothing_changed_since_a_full_export_is_an_empty_file_still_recorded(school):
+    school.ok("export", "enrolment", SERVICE)
+    assert changes(school) == []
+    assert [row["pupils"] for row in school.json("export", "history")] == [3, 0]
+
+
+def test_a_changed_class_is_an_update(school):
+    school.ok("export", "enrolment", SERVICE)
+    sql(school, "UPDATE pupil SET class_name = '4B' WHERE upn = :upn", upn=school.upns[0])
+    (row,) = changes(school)
+    assert (row["action"], row["forename"], row["class_name"]) == ("update", "Amelia", "4B")
+    assert row["reason"] == "changed: class_name"
+
+
+def test_every_reason_to_remove(school):
+    (d,) = add_pupils(
+        school.url, [{"year_group": "5", "class_name": "5C", "forename": "Dev", "upn": "B801200005001"}]
+    )
+    school.ok("consent", "optin", d, SERVICE, "--by", "J A")
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    sql(school, "UPDATE pupil SET on_roll = :no, left_on = '2026-10-31' WHERE upn = :upn", no=False,
+        upn=school.upns[1])  # fmt: skip
+    sql(school, "UPDATE pupil SET year_group = '7' WHERE upn = :upn", upn=school.upns[2])
+    school.ok("service", "edit", SERVICE, "--data", "full name, class, DOB")  # Dev: consent needs renewal
+    rows = changes(school)
+    reasons = {row["forename"]: (row["action"], row["reason"]) for row in rows}
+    assert reasons["Amelia"][0] == "remove" and reasons["Amelia"][1].startswith("opted out on 20")
+    assert reasons["Ben"] == ("remove", "left the roll on 2026-10-31")
+    assert reasons["Cara"][0] == "remove" and "not in the service's year groups" in reasons["Cara"][1]
+    assert reasons["Dev"][0] == "remove" and reasons["Dev"][1].startswith("consent needs renewal")
+    # A remove row carries only what the provider was sent: no date of birth, the class as sent.
+    assert {row["class_name"] for row in rows} == {"3B", "4A", "5C"}
+    assert {row["dob"] for row in rows} == {""}
+
+
+def test_the_roster_is_every_file_sent_not_only_the_last(school):
+    """A full export tells the provider to delete no one: a pupil left out of a later full file is still
+    held, and is removed in the next changes file."""
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    assert len(school.json("export", "enrolment", SERVICE)) == 2
+    assert actions(changes(school)) == [("remove", "Amelia")]
+
+
+def test_opting_in_again_after_a_removal_is_an_add_again(school):
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    assert actions(changes(school)) == [("remove", "Amelia")]
+    school.ok("consent", "optin", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    (row,) = changes(school)
+    assert (row["action"], row["forename"]) == ("add", "Amelia") and row["reason"].startswith("opted in")
+
+
+def test_json_changes_carry_action_and_reason(school):
+    rows = school.json("export", "enrolment", SERVICE, "--changes", "--format", "json")
+    assert {row["action"] for row in rows} == {"add"}
+    assert set(rows[0]) == {"action", "reason", "forename", "surname", "class_name"}
+
+
+def test_a_refused_changes_export_records_nothing(school):
+    school.ok("service", "add", "Spell Zone", "--category", "pupil", "--provider", "Google", "--purpose",
+              "Spelling", "--data", "full name", "--years", "All")  # fmt: skip
+    before = school.snapshot()
+    assert "not approved" in school.fails("export", "enrolment", "Spell Zone", "--changes").stderr
+    assert school.snapshot() == before
+
+
+def test_a_dry_run_of_the_changes_records_nothing(school):
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    before = school.snapshot()
+    result = school.ok("export", "enrolment", SERVICE, "--changes", "--dry-run")
+    assert result.stdout.splitlines()[1].startswith("remove,opted out on")
+    assert school.snapshot() == before
+    assert actions(changes(school)) == [("remove", "Amelia")]
+
+
+def test_opting_in_again_after_a_deletion_request_is_an_add_again(school, tmp_path):
+    """The request asked the provider to delete the child: the ledger no longer counts them as held."""
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    school.ok("deletion", "request", SERVICE, "--out", str(tmp_path / "request.csv"))
+    assert changes(school) == []  # nothing more to tell the provider
+    school.ok("consent", "optin", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    assert actions(changes(school)) == [("add", "Amelia")]
