@@ -297,12 +297,34 @@ def test_a_misspelt_service_heading_is_refused_with_the_registers_closest_names(
     assert "line 1" in result.stderr and "Did you mean 'My Maths'" in result.stderr
 
 
-def test_a_workbook_of_answers_is_refused_with_how_to_save_it_as_csv(school):
+def test_a_workbook_of_answers_is_read_like_the_csv_with_its_real_date_cells(school):
+    """Microsoft Forms' "Open in Excel" gives real date-and-time cells, not text."""
+    from datetime import datetime, time
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["ID", "Start time", "Completion time", "Email", "Name", "Reply code", "My Maths"])
+    submitted = datetime.combine(date.today(), time(9, 0))
+    book.active.append(
+        [1, submitted, submitted, "anonymous", "anonymous", school.codes[school.upns[0]], "Yes"]
+    )
+    path = school.folder / "answers.xlsx"
+    book.save(path)
+    school.ok("consent", "import", str(path))
+    assert _status(school, school.upns[0], "My Maths") == "opted-in"
+    [event] = [row for row in events(school) if row["service"] == "My Maths"]
+    assert (event["method"], str(event["effective_on"])) == ("online-form", date.today().isoformat())
+
+
+def test_a_workbook_of_answers_with_a_formula_is_refused_and_records_nothing(school):
     from openpyxl import Workbook
 
     book = Workbook()
     book.active.append(["Timestamp", "Reply code", "My Maths"])
-    book.active.append([_uk(date.today(), "09:00:00"), school.codes[school.upns[0]], "Yes"])
-    path = school.folder / "answers.xlsx"
+    book.active.append([_uk(date.today(), "09:00:00"), school.codes[school.upns[0]], '=IF(1,"Yes","No")'])
+    path = school.folder / "formula.xlsx"
     book.save(path)
-    assert "Save it as CSV" in school.fails("consent", "import", str(path)).stderr
+    before = events(school)
+    assert "formula" in school.fails("consent", "import", str(path)).stderr
+    assert events(school) == before

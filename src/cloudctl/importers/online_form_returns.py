@@ -29,6 +29,7 @@ from pathlib import Path
 
 from cloudctl.errors import ImportRejected, InvalidInput, Problem
 from cloudctl.importers.delimited_file import DelimitedFile, normalise_heading, width_problem
+from cloudctl.vocab.text import LONG_LIMIT, gate_text
 
 # For each field, the headings accepted (compared by `normalise_heading`), in order of preference.
 CODE_HEADINGS = (
@@ -264,13 +265,37 @@ def read_headings(path: Path, encoding: str | None = None) -> list[str]:
 
 
 def _from_workbook(path: Path) -> OnlineReturns:
-    """HOOK for .xlsx exports: another branch adds cloudctl/importers/workbook.py (rows of a workbook's
-    first sheet); until it is merged, a workbook is refused with how to save it as CSV."""
-    raise InvalidInput(
-        f'{path.name} is an Excel workbook. Save it as CSV first (in Excel: File > Save As > "CSV UTF-8 '
-        '(Comma delimited)"; Microsoft Forms and Google Forms can also download the answers as CSV), then '
-        "import the .csv file."
+    """Answers downloaded as .xlsx (Microsoft Forms' "Open in Excel", Google Sheets): read by the one
+    workbook reader, which refuses formulas, merged and hidden cells; every cell passes the text gate."""
+    from cloudctl.importers.workbook import read_workbook
+
+    table = read_workbook(
+        path,
+        is_heading=has_reply_codes,
+        what="file of answers",
+        heading_hint='heading row naming a "Reply code" column',
     )
+    layout = layout_of(table.heading_row, table.headings)
+    note_at = layout.fields.get("note")
+    problems: list[Problem] = []
+    submissions: list[Submission] = []
+    for number, cells in table.rows:
+        bad = False
+        for index, cell in enumerate(cells):
+            heading = table.headings[index] if index < len(table.headings) else f"column {index + 1}"
+            try:
+                gate_text(cell, heading, limit=LONG_LIMIT, multiline=index == note_at)
+            except InvalidInput as error:
+                problems.append(Problem(number, heading, "", error.message))
+                bad = True
+        if bad or not any(cell.strip() for cell in cells):
+            continue
+        values = {key: cells[index].strip() for key, index in layout.fields.items()}
+        answers = [(index, cells[index].strip()) for index, _ in layout.questions if cells[index].strip()]
+        submissions.append(Submission(number, values, answers))
+    if problems:
+        raise ImportRejected(path.name, problems)
+    return OnlineReturns(layout, submissions)
 
 
 def _heading(file: DelimitedFile, rows, report) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
