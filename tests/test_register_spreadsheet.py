@@ -202,3 +202,25 @@ def test_publish_spreadsheet_then_import_gives_equal_services_whatever_the_text(
         finally:
             source.dispose()
             target.dispose()
+
+
+def test_the_demo_register_with_every_new_field_publishes_as_text_and_imports_back(tmp_path):
+    """The demo fills in fields added after the Hunwick layout (the Art. 9 condition among them): the text
+    publisher writes each under its label, and the import reads it back to the same field."""
+    from tests.helpers.cli import Cli
+
+    demo = Cli(f"sqlite:///{tmp_path / 'demo.db'}")
+    demo.ok("--db", str(tmp_path / "demo.db"), "demo")
+    text = demo.ok("--db", str(tmp_path / "demo.db"), "register", "publish", "--format", "text").stdout
+    (tmp_path / "published.txt").write_text(text, encoding="utf-8")
+    again = Cli(f"sqlite:///{tmp_path / 'again.db'}")
+    again.ok("--db", str(tmp_path / "again.db"), "register", "import", str(tmp_path / "published.txt"))
+
+    def conditions(cli: Cli, name: str) -> dict:
+        return {
+            row["name"]: row["special_category_condition"]
+            for row in cli.json("--db", str(tmp_path / name), "service", "list", "--all")
+        }
+
+    assert conditions(again, "again.db") == conditions(demo, "demo.db")
+    assert any(conditions(demo, "demo.db").values())

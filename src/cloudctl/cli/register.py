@@ -84,7 +84,7 @@ def register_import(
         say(
             f"Data shared that matches no data category, kept as written: {listed}. Where one means a "
             "category cloudctl knows (full name, date of birth, photographs, email addresses, ...), "
-            'reword it with: cloudctl service edit "NAME" --category CATEGORY --data "TEXT"'
+            'reword the service\'s data in those words with: cloudctl service edit "NAME" --data "TEXT"'
         )
     counts = {
         action: sum(1 for change in result.entries if change.action == action)

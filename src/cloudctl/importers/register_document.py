@@ -302,10 +302,10 @@ class _Parser:
                 self.blank_lines += 1
                 return
             self._end_paragraph()
-            self.last_field = None
+            self.last_field, self.gathering = None, False
         elif self._continues_value(line):
             self._continue_field(line)
-        elif line.label and self.entry and self.gathering and not is_known(line.label):
+        elif line.label and self.entry and self.last_field and self.gathering and not is_known(line.label):
             self._gather(line)
         elif self._value_below_label(index):
             self._wrap_value(line)

@@ -93,6 +93,13 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "Date assessed",
     ),
     "lawful_basis": ("Lawful basis", "Legal basis", "Lawful basis for processing", "Article 6 basis"),
+    "special_category_condition": (
+        "Special category condition",
+        "Special category condition (Art. 9)",
+        "Art. 9 condition",
+        "Article 9 condition",
+        "Condition for special category data",
+    ),
     "storage_location": ("Storage location",),
     "storage_detail": (
         "Storage detail",
