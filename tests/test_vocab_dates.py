@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cloudctl.errors import InvalidInput
 from cloudctl.vocab.dates import format_date, parse_date
@@ -112,3 +114,15 @@ def test_format_date(value: datetime.date | None, expected: str | None) -> None:
 def test_format_then_parse_round_trips() -> None:
     day = D(2016, 4, 3)
     assert parse_date(format_date(day) or "") == day
+
+
+@given(
+    day=st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2200, 12, 31)),
+    months=st.integers(min_value=-1200, max_value=1200),
+)
+def test_add_months_is_relativedeltas_calendar_months(day, months):
+    from dateutil.relativedelta import relativedelta
+
+    from cloudctl.vocab.dates import add_months
+
+    assert add_months(day, months) == day + relativedelta(months=months)

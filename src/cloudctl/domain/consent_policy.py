@@ -77,7 +77,6 @@ The rules, in the order `decide` applies them
 
 from __future__ import annotations
 
-import calendar
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +84,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from cloudctl.vocab.dates import add_months
 from cloudctl.vocab.text import fold_name
 
 if TYPE_CHECKING:
@@ -295,10 +295,7 @@ class ConsentLifetime:
 @lru_cache(maxsize=4096)
 def _months_after(given_on: str, months: int) -> date:
     """Calendar months after an ISO date, clamped to the month's end (a report asks for each date once)."""
-    day = date.fromisoformat(given_on[:10])
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return add_months(date.fromisoformat(given_on[:10]), months)
 
 
 UNLIMITED = ConsentLifetime()

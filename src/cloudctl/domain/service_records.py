@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
 from cloudctl.domain.vocabulary import CATEGORY_ORDER
 from cloudctl.vocab.data_categories import is_sensitive, is_special
-from cloudctl.vocab.dates import format_date
+from cloudctl.vocab.dates import add_months, format_date
 
 # The school's interval when `cloudctl init` has not been run: SchoolSettings' default.
 DEFAULT_REVIEW_MONTHS = 12
@@ -51,7 +50,7 @@ def review_date(assessed_on: date | None, next_review: date | None, months: int)
         return None
     if next_review is not None:
         return next_review
-    return assessed_on + relativedelta(months=months)
+    return add_months(assessed_on, months)
 
 
 def _as_date(value: object) -> date | None:

@@ -140,3 +140,18 @@ def check_within(days: int) -> int:
             "(ten years)."
         )
     return days
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Calendar months after (or before) `day`, a short month's end clamped (31 January + 1 month is
+    28 or 29 February): what dateutil's relativedelta(months=N) gives, at a fraction of its cost, for
+    reports that add months to every row."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, _days_in(year, month)))
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
