@@ -328,3 +328,53 @@ def test_a_workbook_of_answers_with_a_formula_is_refused_and_records_nothing(sch
     before = events(school)
     assert "formula" in school.fails("consent", "import", str(path)).stderr
     assert events(school) == before
+
+
+@pytest.mark.parametrize(
+    "headings",
+    [
+        # Two columns for one service: a No in one and a Yes in the other would overturn the withdrawal.
+        ["My Maths", "My Maths"],
+        ["My Maths", "Do you consent to your child using My Maths?"],
+        # One column naming two services: its one answer cannot be each parent's choice about each.
+        ["Do you consent to My Maths and ClassDojo?"],
+        # Worded against the service: a Yes there is a withdrawal, but answers read Yes as opt in.
+        ["Do you want to opt your child out of My Maths?"],
+        ["I wish to withdraw my child from My Maths"],
+        ["Do you object to My Maths?"],
+        ["Do you NOT consent to My Maths?"],
+        ["I don\u2019t want my child to use My Maths"],
+    ],
+)
+def test_question_columns_that_could_turn_a_withdrawal_into_consent_are_refused(school, headings):
+    path = _write(
+        school.folder / "questions.csv",
+        ["Timestamp", "Reply code", "Parent/carer name", *headings],
+        [
+            [
+                _uk(date.today(), "09:00:00"),
+                school.codes[school.upns[0]],
+                "Jane",
+                *(["No", "Yes"][: len(headings)]),
+            ]
+        ],
+    )
+    before = events(school)
+    result = school.fails("consent", "import", path)
+    assert "line 1" in result.stderr and "My Maths" in result.stderr
+    assert events(school) == before
+
+
+def test_a_note_in_brackets_does_not_make_a_question_a_withdrawal(school):
+    path = _write(
+        school.folder / "bracket.csv",
+        [
+            "Timestamp",
+            "Reply code",
+            "Parent/carer name",
+            "Do you consent to My Maths? (You can withdraw at any time)",
+        ],
+        [[_uk(date.today(), "09:00:00"), school.codes[school.upns[0]], "Jane", "Yes"]],
+    )
+    school.ok("consent", "import", path)
+    assert _status(school, school.upns[0], "My Maths") == "opted-in"

@@ -64,6 +64,23 @@ _QUESTION_WORDS = re.compile(
 )
 
 
+# A question worded the other way round ("Do you want to opt your child OUT of My Maths?", "Do you object to
+# ...?"): a Yes there is a withdrawal, but answers are read as Yes = opt in, so such a column is refused.
+# Words in brackets are left aside ("... (you can withdraw at any time)").
+_AGAINST_WORDS = re.compile(
+    r"\b(?:not|never|opt(?:ed|ing)?\b[^.?!]{0,40}?\bout|withdraw\w*|object\w*|refus\w*|declin\w*|remov\w*|stop\w*"
+    r"|exclud\w*|don'?t|doesn'?t|won'?t)\b|n[’']t\b",
+    re.IGNORECASE,
+)
+
+
+def _worded_against(heading: str) -> str | None:
+    """The word that makes a question's Yes a withdrawal, or None."""
+    outside_brackets = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", heading)
+    found = _AGAINST_WORDS.search(outside_brackets)
+    return found.group(0) if found else None
+
+
 def _bare(heading: str) -> str:
     text = heading.strip().rstrip("?:.! ")
     return _QUESTION_WORDS.sub("", text).strip()
@@ -84,15 +101,38 @@ def match_questions(session: Session, layout: Layout) -> tuple[dict[int, Service
 
     matched: dict[int, Service] = {}
     problems: list[Problem] = []
+
+    def refuse(heading: str, message: str) -> None:
+        problems.append(Problem(layout.heading_line, for_terminal(heading[:60]), "", message))
+
     for index, heading in layout.questions:
+        against = _worded_against(heading)
+        if against is not None:
+            refuse(
+                heading,
+                f'this question is worded against the service ("{against}"), so a Yes to it would mean a '
+                'withdrawal, but answers are read as Yes = opt in. Word the column as consent ("Do you '
+                'consent to your child using My Maths?") and put each answer the right way round.',
+            )
+            continue
         wanted = normalise_name(_bare(heading))
         if wanted in by_name:
             matched[index] = pick(by_name[wanted])
             continue
         whole = f" {normalise_name(heading.replace('?', ' '))} "
         inside = [name for name in by_name if f" {name} " in whole]
+        # A name inside a longer one ("Google" in "Google Classroom") is that longer name; two apart are two.
+        inside = [name for name in inside if not any(name != other and name in other for other in inside)]
+        if len(inside) > 1:
+            named = " and ".join(sorted(by_name[name][0].name for name in inside))
+            refuse(
+                heading,
+                f"this question names more than one service ({named}): one answer cannot stand for each "
+                "parent's choice about each. Ask about each service in a column of its own.",
+            )
+            continue
         if inside:
-            matched[index] = pick(by_name[max(inside, key=len)])
+            matched[index] = pick(by_name[inside[0]])
             continue
         hint = suggestion(_bare(heading), [service.name for service in services])
         problems.append(
@@ -104,6 +144,18 @@ def match_questions(session: Session, layout: Layout) -> tuple[dict[int, Service
                 "service's name as the register writes it (or to a question that contains it).",
             )
         )
+    by_service: dict[int, list[int]] = {}
+    for index, service in matched.items():
+        by_service.setdefault(service.id, []).append(index)
+    headings = dict(layout.questions)
+    for columns in by_service.values():
+        if len(columns) > 1:
+            named = " and ".join(f'"{for_terminal(headings[index][:60])}"' for index in columns)
+            refuse(
+                headings[columns[0]],
+                f"the columns {named} both ask about {matched[columns[0]].name}: one submission could answer "
+                "it twice, yes and no. Keep one column for each service.",
+            )
     return matched, problems
 
 
