@@ -299,17 +299,15 @@ def test_an_identical_assessment_records_nothing_and_says_so(school):
         "recorded." in again.stderr
     )
     assert _assessments(school) == 1
+    # Not identical: what more is given (notes here) is a second assessment that day, never dropped.
     with_notes = record(
         school, "--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved", "--notes", "More"
     )
-    assert (
-        "Nothing recorded" in with_notes.stderr
-        and "the notes given now were not recorded" in with_notes.stderr
-    )
-    assert _assessments(school) == 1
+    assert "Recorded an approved assessment" in with_notes.stderr
+    assert _assessments(school) == 2
     # Another assessor, date or outcome is another assessment.
     record(school, "--date", "2025-05-01", "--by", "A Smith", "--outcome", "approved")
-    assert _assessments(school) == 2
+    assert _assessments(school) == 3
 
 
 def test_a_rejection_says_what_was_recorded_and_what_the_service_now_is(school):
@@ -377,11 +375,16 @@ def test_assessment_dates_are_bounded(school, options, message):
     assert message in result.stderr
 
 
-def test_what_an_identical_assessment_did_not_record_is_named_in_good_english(school):
-    record(school, "--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved")
+def test_a_higher_residual_risk_found_the_same_day_is_recorded_and_needs_its_sign_off(school):
+    """The same assessor, date and outcome with a high residual risk is not a repeat: dropping it would leave
+    the service approved without the sign-off a high risk needs."""
     again = ("--date", "2025-05-01", "--by", "J Bloggs", "--outcome", "approved")
-    reference = record(school, *again, "--reference", "DPIA-1")
-    assert "so the reference given now was not recorded;" in reference.stderr
-    both = record(school, *again, "--reference", "DPIA-1", "--notes", "More")
-    assert "so the notes and reference given now were not recorded;" in both.stderr
-    assert _assessments(school) == 1
+    record(school, *again, "--residual-risk", "low")
+    assert shown(school)["status"] == "approved"
+    high = record(school, *again, "--residual-risk", "high")
+    assert "pending sign-off" in high.stderr
+    assert _assessments(school) == 2
+    assert shown(school)["status"] != "approved"
+    # The identical call again records nothing.
+    assert "Nothing recorded" in record(school, *again, "--residual-risk", "high").stderr
+    assert _assessments(school) == 2

@@ -93,36 +93,33 @@ def record_assessment(
         f"{article} {outcome} assessment of '{service.name}' ({service.category}) "
         f"on {assessed_on.isoformat()} by {assessed_by}"
     )
-    identical = session.exec(
+    same_day = session.exec(
         select(RiskAssessment).where(
             RiskAssessment.service_id == service.id,
             RiskAssessment.assessed_on == assessed_on,
             RiskAssessment.outcome == outcome,
             RiskAssessment.assessed_by == assessed_by,
         )
-    ).first()
-    if identical is not None:
-        differing = [
-            name
-            for name, given, kept in (
-                ("notes", notes, identical.notes),
-                ("reference", reference, identical.reference),
-                ("next review", next_review, identical.next_review),
-                ("residual risk", residual_risk, identical.residual_risk),
-                ("conditions", conditions, identical.conditions),
-                ("conditions due date", conditions_due, identical.conditions_due),
+    ).all()
+    for earlier in same_day:
+        given_differs = any(
+            given is not None and given != kept
+            for given, kept in (
+                (notes, earlier.notes),
+                (reference, earlier.reference),
+                (next_review, earlier.next_review),
+                (residual_risk, earlier.residual_risk),
+                (conditions, earlier.conditions),
+                (conditions_due, earlier.conditions_due),
             )
-            if given is not None and given != kept
-        ]
-        message = f"Nothing recorded: {what} is already recorded"
-        if differing:
-            # "the notes ... were", "the reference ... was", "the reference and next review ... were"
-            verb = "was" if differing in (["reference"], ["next review"]) else "were"
-            message += (
-                f". Assessments are history and are never changed, so the {' and '.join(differing)} given "
-                f"now {verb} not recorded; a new assessment needs its own date, outcome or assessor"
+        )
+        if not given_differs:
+            return AssessmentRecorded(
+                service, earlier, False, f"Nothing recorded: {what} is already recorded."
             )
-        return AssessmentRecorded(service, identical, False, message + ".")
+    # Not identical to any: a second assessment that day (a higher residual risk found, a condition added)
+    # is recorded after the first and becomes the latest, so what it says (a sign-off needed) is heard.
+    # Assessments are history: the first stays as it was.
     status_before = service.status
     assessment = RiskAssessment(
         service_id=service.id,
