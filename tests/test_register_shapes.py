@@ -261,3 +261,42 @@ def test_a_hunwick_entry_with_another_label_for_a_field_reads_it_as_that_field(c
     shown = _show(cli, "My Maths", "pupil")
     assert (shown["provider"], shown["purpose"]) == ("Oxford University Press", "Maths homework")
     assert shown["data_shared"] == ["full name", "class"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "lost"),
+    [
+        # An unquoted comma in the last cell: "photos, medical needs" would be dropped from the data shared.
+        (
+            "comma.csv",
+            "Service,Provider,Purpose,Data shared\nSeesaw,Seesaw Inc,Journals,name, photos, medical needs\n",
+            "photos",
+        ),
+        (
+            "pipe.txt",
+            "Service | Provider | Purpose | Data shared\nSeesaw | Seesaw Inc | Journals | name | medical\n",
+            "medical",
+        ),
+    ],
+)
+def test_a_row_with_cells_past_the_last_heading_is_refused_not_cut_short(cli, tmp_path, name, text, lost):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = cli.fails("register", "import", str(path), "--category", "pupil")
+    assert "line 2" in result.stderr and f'"{lost}"' in result.stderr and "double quotes" in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_a_workbook_cell_under_no_heading_is_refused(cli, tmp_path):
+    from openpyxl import Workbook
+
+    cli.ok("init", "--school", "Ashby Road Primary")
+    book = Workbook()
+    book.active.append(["Service", "Provider", "Purpose", "Data shared"])
+    book.active.append(["Seesaw", "Seesaw Inc", "Journals", "name", None, None, "medical needs"])
+    path = tmp_path / "stray.xlsx"
+    book.save(path)
+    result = cli.fails("register", "import", str(path), "--category", "pupil")
+    assert '"medical needs"' in result.stderr
+    assert cli.json("service", "list", "--all") == []

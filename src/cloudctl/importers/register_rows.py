@@ -70,6 +70,22 @@ def document_from_rows(
         cells = [cell.strip() for cell in row.cells] + [""] * (len(keys) - len(row.cells))
         if not any(cells):
             continue
+        beyond = [cell for cell in cells[len(keys) :] if cell]
+        if beyond:
+            # An unquoted comma in a CSV cell, a stray pipe or a cell under no heading: reading the row as
+            # it is would drop what lies past the last column (say, "medical needs" from the data shared).
+            problems.append(
+                Problem(
+                    row.line,
+                    "",
+                    "",
+                    f"this row has {len(row.cells)} cells but the heading row has {len(keys)}, "
+                    f'so "{beyond[0][:40]}" and what follows it belong to no column and would be lost. '
+                    "A comma inside a cell needs the cell in double quotes (saving from a spreadsheet does "
+                    "this); otherwise give the column a heading or empty those cells.",
+                )
+            )
+            continue
         name = cells[name_at]
         if not name:
             problems.append(
