@@ -339,3 +339,15 @@ def test_a_withdrawal_recorded_after_the_export_but_dated_before_it_is_due_from_
     # A renewal by the other parent, recorded after the export, changes nothing for the pupil sent.
     hunwick_cli.ok("consent", "optin", upns[0], SERVICE, "--by", "Other Parent")
     assert [r["upn"] for r in listed(hunwick_cli)] == [upns[1]]
+
+
+def test_a_request_to_out_dash_goes_to_standard_output_not_a_file_named_dash(
+    hunwick_cli, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    upns = school(hunwick_cli)
+    hunwick_cli.ok("consent", "optout", upns[0], SERVICE, "--date", "2026-11-02")
+    result = hunwick_cli.ok("deletion", "request", SERVICE, "--out", "-")
+    assert upns[0] in result.stdout or "Pupil0" in result.stdout
+    assert not (tmp_path / "-").exists()
+    assert [row["status"] for row in listed(hunwick_cli)] == ["requested"]

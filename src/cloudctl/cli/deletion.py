@@ -95,6 +95,8 @@ def deletion_request(
     # Checked before anything is written, so a bad value never leaves a file unrecorded.
     gate_reference(reference)
     recorder(recorded_by)
+    if out is not None and str(out) == "-":
+        out = None  # "-" is standard output, as for export enrolment, never a file named "-"
     with database(ctx).write() as session:
         request = prepare_request(session, service, category)
         if out is None:
