@@ -203,3 +203,26 @@ def test_the_ledger_joins_the_trust_server(sqlite_cli, blank_postgres_database, 
         ["add", rows[2].split(",")[1], upns[1]],
     ]
     trust.ok("db", "verify")
+
+
+def test_an_export_to_a_closed_standard_output_is_refused_and_records_nothing(tmp_path):
+    """`--out -` with standard output closed (`>&-`): nowhere to send the file, so nothing is recorded."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "demo.db"
+    subprocess.run(
+        [sys.executable, "-m", "cloudctl", "--db", str(db), "demo"], check=True, capture_output=True
+    )
+    command = (
+        f'"{sys.executable}" -m cloudctl --db "{db}" export enrolment "Times Tables Rock Stars" --out - >&-'
+    )
+    result = subprocess.run(["bash", "-c", command], capture_output=False, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1
+    assert "Standard output is closed" in result.stderr
+    history = subprocess.run(
+        [sys.executable, "-m", "cloudctl", "--db", str(db), "export", "history", "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(history.stdout or "[]") == []

@@ -90,6 +90,8 @@ def export_enrolment(
         provider_of(session, chosen.service)  # refused before anything leaves: no provider, no record
         data = text.encode("utf-8")
         if to_stdout:
+            if sys.stdout is None:  # started with standard output closed (`>&-`): nowhere to send it
+                raise InvalidInput("Standard output is closed, so the file cannot go there: give --out FILE.")
             sys.stdout.flush()
             stream = getattr(sys.stdout, "buffer", None)
             if stream is not None:
