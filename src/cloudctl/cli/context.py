@@ -25,6 +25,14 @@ ForceOption = Annotated[
         "--force", help="Replace the --out file if it exists (with a new file readable by you alone)."
     ),
 ]
+FailIfAnyOption = Annotated[
+    bool,
+    typer.Option("--fail-if-any", help="Exit with status 1 when anything is listed (for scheduled jobs)."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The date to judge by (default today; from 2000 to ten years ahead)."),
+]
 CategoryOption = Annotated[
     str | None,
     typer.Option(

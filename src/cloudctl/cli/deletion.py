@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import CategoryOption, ForceOption, FormatOption, database, parse_date_option, say
+from cloudctl.cli.context import (
+    CategoryOption,
+    FailIfAnyOption,
+    ForceOption,
+    FormatOption,
+    database,
+    parse_date_option,
+    say,
+)
 from cloudctl.cli.render import OutputFormat, render
 
 app = typer.Typer(no_args_is_help=True)
@@ -43,12 +51,7 @@ def deletion_list(
         bool, typer.Option("--overdue", help="Only deletions not confirmed within the school's deadline.")
     ] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Add the deletions already confirmed.")] = False,
-    fail_if_any: Annotated[
-        bool,
-        typer.Option(
-            "--fail-if-any", help="Exit with status 1 when anything is listed (for scheduled jobs)."
-        ),
-    ] = False,
+    fail_if_any: FailIfAnyOption = False,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Deletions not yet confirmed by the provider (due, or requested), the longest waiting first."""

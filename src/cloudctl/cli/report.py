@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import ForceOption, FormatOption, database, parse_as_of, say
+from cloudctl.cli.context import (
+    AsOfOption,
+    FailIfAnyOption,
+    ForceOption,
+    FormatOption,
+    database,
+    parse_as_of,
+    say,
+)
 from cloudctl.cli.render import OutputFormat, render
 
 app = typer.Typer(no_args_is_help=True)
@@ -28,20 +36,12 @@ OVERDUE_COLUMNS = [
 @app.command("overdue-assessments")
 def report_overdue_assessments(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="The date to judge by (default today; from 2000 to ten years ahead)."),
-    ] = None,
+    as_of: AsOfOption = None,
     within: Annotated[
         int,
         typer.Option("--within", help="Also list reviews due within this many days (0 to 3660)."),
     ] = 30,
-    fail_if_any: Annotated[
-        bool,
-        typer.Option(
-            "--fail-if-any", help="Exit with status 1 when anything is listed (for scheduled jobs)."
-        ),
-    ] = False,
+    fail_if_any: FailIfAnyOption = False,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Services whose risk assessment is overdue, due soon, outdated by a change to the service
@@ -213,20 +213,12 @@ CONTRACT_COLUMNS = [
 @app.command("contracts")
 def report_contracts(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="The date to judge by (default today; from 2000 to ten years ahead)."),
-    ] = None,
+    as_of: AsOfOption = None,
     within: Annotated[
         int,
         typer.Option("--within", help="Also list contracts ending, or notice due, within this many days."),
     ] = 90,
-    fail_if_any: Annotated[
-        bool,
-        typer.Option(
-            "--fail-if-any", help="Exit with status 1 when anything is listed (for scheduled jobs)."
-        ),
-    ] = False,
+    fail_if_any: FailIfAnyOption = False,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Data-processing agreements missing for services that receive pupils' data, contracts ended, and
