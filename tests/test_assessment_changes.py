@@ -232,3 +232,17 @@ def test_adding_a_category_is_always_a_widening(before, after):
     widened = ServiceFacts(**{**before.__dict__, "categories": before.categories + tuple(added)})
     found = {d.field: d.effect for d in differences(before, widened)}
     assert found == ({"data_shared": "widening"} if added else {})
+
+
+def test_a_lawful_basis_cleared_then_replaced_is_a_change_made_in_two_steps(school):
+    edit(school, "--lawful-basis", "")
+    assert report(school) == []  # clearing it alone outdates nothing
+    edit(school, "--lawful-basis", "consent")
+    (row,) = report(school)
+    assert row["state"] == "changed-since-assessed" and "public task -> consent" in row["detail"]
+
+
+def test_a_lawful_basis_cleared_then_written_again_as_it_was_changes_nothing(school):
+    edit(school, "--lawful-basis", "")
+    edit(school, "--lawful-basis", "Public task")
+    assert report(school) == []

@@ -130,6 +130,8 @@ def record_changes(
     """Record, as history, what changed in `service` since `before` that matters to its assessment."""
     rows = []
     for difference in differences(before, facts_of(service)):
+        if difference.field == "lawful_basis" and difference.effect == "first-recorded":
+            difference = _after_a_clearing(session, service, difference)
         old, new = difference.before, difference.after
         if difference.field == "provider":
             old, new = (
@@ -151,6 +153,23 @@ def record_changes(
     if rows:
         session.flush()
     return rows
+
+
+def _after_a_clearing(session: Session, service: Service, difference: Difference) -> Difference:
+    """A basis written where the last one was cleared is a change from that one, not a first recording:
+    clearing a basis and then writing another is a change made in two steps."""
+    from sqlmodel import select
+
+    last = session.exec(
+        select(ServiceChange)
+        .where(ServiceChange.service_id == service.id, ServiceChange.field == difference.field)
+        .order_by(ServiceChange.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if last is None or last.effect != "cleared" or not last.before:
+        return difference
+    if last.before.casefold() == (difference.after or "").casefold():
+        return difference  # the same basis back: what was assessed stands
+    return Difference(difference.field, last.before, difference.after, "changed")
 
 
 def _provider_name(session: Session, provider_id: int | None) -> str | None:
