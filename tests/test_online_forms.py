@@ -378,3 +378,26 @@ def test_a_note_in_brackets_does_not_make_a_question_a_withdrawal(school):
     )
     school.ok("consent", "import", path)
     assert _status(school, school.upns[0], "My Maths") == "opted-in"
+
+
+def test_a_upn_keyed_file_with_reply_codes_too_is_refused_not_read_with_the_codes_unchecked(school):
+    """A code belonging to another child must not pass unchecked beside a UPN."""
+    path = _write(
+        school.folder / "both.csv",
+        ["UPN", "Reply code", "Service", "Decision", "Given by", "Date", "Method"],
+        [
+            [
+                school.upns[0],
+                school.codes[school.upns[1]],
+                "My Maths",
+                "yes",
+                "Jane",
+                _uk(date.today(), "")[:10],
+                "form",
+            ]
+        ],
+    )
+    before = events(school)
+    result = school.fails("consent", "import", path)
+    assert "both a UPN column and a reply code column" in result.stderr
+    assert events(school) == before

@@ -87,6 +87,23 @@ def match_columns(cells: list[str]) -> dict[str, int]:
     return positions
 
 
+def _refuse_a_reply_code_column(path: Path, heading_line: int, heading: list[str]) -> None:
+    """A file keyed by UPN that also carries reply codes: reading it by UPN would ignore each code unchecked,
+    and a code is what ties an answer to the form (and the child) it came back on."""
+    from cloudctl.importers.online_form_returns import CODE_HEADINGS
+
+    # A bare "Code" column may be anything in a UPN-keyed file; the other headings name a form's code.
+    codes = {normalise_heading(name) for name in CODE_HEADINGS if name != "Code"}
+    if any(normalise_heading(cell) in codes for cell in heading):
+        raise InvalidInput(
+            f"{path.name}, line {heading_line}: the heading row has both a UPN column and a reply code "
+            "column. cloudctl reads answers by one or the other, and reading by UPN would ignore each code "
+            "unchecked "
+            "(a code may belong to another child). Remove one: keep the reply code for forms that came back "
+            "with their code, or the UPN for decisions recorded another way."
+        )
+
+
 def read_consent_returns(path: Path, encoding: str | None = None) -> ConsentReturns:
     """Every row of the file (blank rows and notes below the last row skipped), or ImportRejected listing
     every row that cannot be read as written, with its line; InvalidInput for a file that cannot be read at
@@ -114,6 +131,7 @@ def read_consent_returns(path: Path, encoding: str | None = None) -> ConsentRetu
                 f"{path.name}, line {heading_line}: the heading row has no column for {wanted}. "
                 "Add the column, or rename it to one of those names."
             )
+        _refuse_a_reply_code_column(path, heading_line, heading)
         width = len(heading)
         one_line = frozenset(index for key, index in positions.items() if key not in MULTI_LINE)
         screened = file.screened
