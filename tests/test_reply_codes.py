@@ -77,7 +77,14 @@ def test_every_single_substitution_of_one_code_is_caught_exhaustively():
 def test_a_code_is_read_back_however_it_is_typed(code):
     shown = format_reply_code(code)
     assert len(shown) == 9 and shown[4] == "-"
-    for typed in (shown, shown.lower(), f"  {code[:4]} {code[4:]} ", code.lower()):
+    # An en dash, as a phone's autocorrect writes the hyphen, too.
+    for typed in (
+        shown,
+        shown.lower(),
+        f"  {code[:4]} {code[4:]} ",
+        code.lower(),
+        shown.replace("-", "\u2013"),
+    ):
         assert parse_reply_code(typed) == code
 
 

@@ -11,6 +11,7 @@ name and cannot be guessed from them: 29**7 (17 billion) codes, against a few th
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from cloudctl.errors import InvalidInput
@@ -63,7 +64,8 @@ def parse_reply_code(text: str) -> str:
     The message says what is wrong: the length, a character the codes never use, or a check
     character that does not match (one character mistyped, or two swapped).
     """
-    value = "".join(text.split()).replace("-", "").upper()
+    # Phones and word processors turn a typed hyphen into a dash: every dash between groups is a hyphen.
+    value = re.sub(r"[-\u2010-\u2015\u2212]", "", "".join(text.split())).upper()
     shown = f'Reply code "{value}"' if len(value) <= _LONGEST_SHOWN else "The reply code"
     if not value:
         raise InvalidInput('The reply code is empty: copy it from the form, after "Reply code:".')
