@@ -421,7 +421,8 @@ READS = {
     "report offline": ("report", "offline-alternatives"),
     "pupil list": ("pupil", "list"),
     "register publish": ("register", "publish", "--format", "text"),
-    "export enrolment": ("export", "enrolment", "My Maths"),
+    # A dry run reads; a real export is recorded in the ledger, so it is a write (below).
+    "export enrolment --dry-run": ("export", "enrolment", "My Maths", "--dry-run"),
     "db status": ("db", "status"),
     "db verify": ("db", "verify"),
 }
@@ -430,6 +431,7 @@ WRITES = {
     "provider add": ("provider", "add", "Acme Learning"),
     "register import": ("register", "import", str(HUNWICK)),
     "consent optout": ("consent", "optout", "--class", "Kestrels", "My Maths", "--by", "Office"),
+    "export enrolment": ("export", "enrolment", "My Maths"),
 }
 
 

@@ -17,18 +17,6 @@ from tests.helpers.cli import Cli, snapshot
 from tests.helpers.history import insert_history
 from tests.helpers.pupils import add_pupils
 
-TABLES = [
-    "consent_event",
-    "provider",
-    "pupil",
-    "register_section",
-    "risk_assessment",
-    "school_settings",
-    "service",
-    "service_version",
-    "upn_change",
-]
-
 
 def fill(cli: Cli) -> list[str]:
     """Something in every table: the register, pupils, a UPN change, opt-ins and an opt-out."""
@@ -114,7 +102,8 @@ def test_status_shows_the_backend_the_revision_and_the_rows(hunwick_cli):
 
     csv_lines = hunwick_cli.ok("db", "status", "--format", "csv").stdout.splitlines()
     assert csv_lines[0] == "backend,location,schema_revision,table,rows"
-    assert len(csv_lines) == 1 + len(TABLES)
+    # A line for every table the database holds.
+    assert len(csv_lines) == 1 + len(counts(hunwick_cli.url))
 
 
 def test_status_never_shows_the_password(cli, monkeypatch):

@@ -49,6 +49,9 @@ def test_overdue_due_soon_and_never_assessed_most_overdue_first(school):
         "review_due": "2025-01-01",
         "days_overdue": 353,
         "state": "overdue",
+        # What changed since the assessment, and when: only for changed-since-assessed (issue 12).
+        "detail": None,
+        "changed_on": None,
     }
     assert (rows[0]["last_assessed"], rows[0]["review_due"]) == (None, None)
 
