@@ -199,7 +199,10 @@ def test_a_pupil_opted_in_again_after_a_request_is_an_add_again(hunwick_cli):
     with open("changes.csv", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     assert [(row["action"], row["forename"]) for row in rows] == [("add", "Forename0")]
-    # Sent again after the request: the provider holds the pupil again, rightly; nothing is listed.
+    # Sent again after the request: the provider holds the pupil again, rightly, and nothing new is due;
+    # but the request stays open until the provider confirms it (defect 3 of issue 10).
+    assert [(row["upn"], row["status"]) for row in listed(hunwick_cli)] == [(upns[0], "requested")]
+    hunwick_cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", date.today().isoformat())
     assert listed(hunwick_cli) == []
 
 

@@ -134,10 +134,13 @@ def test_a_dry_run_of_the_changes_records_nothing(school):
 
 
 def test_opting_in_again_after_a_deletion_request_is_an_add_again(school, tmp_path):
-    """The request asked the provider to delete the child: the ledger no longer counts them as held."""
+    """The request asked the provider to delete the child, so an opt-in again is an add; until the provider
+    confirms, the child is still held, so every changes file repeats the removal (as deletion list and
+    report providers count the child as held)."""
     school.ok("export", "enrolment", SERVICE)
     school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
     school.ok("deletion", "request", SERVICE, "--out", str(tmp_path / "request.csv"))
-    assert changes(school) == []  # nothing more to tell the provider
+    assert actions(changes(school)) == [("remove", "Amelia")]
+    assert actions(changes(school)) == [("remove", "Amelia")]  # again: not confirmed yet
     school.ok("consent", "optin", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
     assert actions(changes(school)) == [("add", "Amelia")]

@@ -37,6 +37,14 @@ ServiceArgument = Annotated[str, typer.Argument(help="The service, as named in t
 RecordedByOption = Annotated[
     str | None, typer.Option("--recorded-by", help="Who records it (default your login name).")
 ]
+ProviderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        help="Only this provider (the one the data was sent to): needed when a service moved to another "
+        "and both are owed deletions.",
+    ),
+]
 ReferenceOption = Annotated[
     str | None, typer.Option("--reference", help="The provider's or your own reference (a ticket number).")
 ]
@@ -47,6 +55,7 @@ def deletion_list(
     ctx: typer.Context,
     service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service.")] = None,
     category: CategoryOption = None,
+    provider: ProviderOption = None,
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only deletions not confirmed within the school's deadline.")
     ] = False,
@@ -55,12 +64,19 @@ def deletion_list(
     fmt: FormatOption = OutputFormat.table,
 ):
     """Deletions not yet confirmed by the provider (due, or requested), the longest waiting first."""
-    from cloudctl.domain.deletions import LIST_KEYS, deletions
+    from cloudctl.domain.deletions import LIST_KEYS, deletions, provider_named
     from cloudctl.domain.deletions import overdue as overdue_of
     from cloudctl.domain.settings import get_settings
 
     with database(ctx).read() as session:
-        items = deletions(session, service_name=service, category=category, include_confirmed=show_all)
+        provider_id = provider_named(session, provider)
+        items = deletions(
+            session,
+            service_name=service,
+            category=category,
+            include_confirmed=show_all,
+            provider_id=provider_id,
+        )
         deadline = get_settings(session).deletion_deadline_days
     if overdue:
         items = overdue_of(items, deadline)
@@ -85,13 +101,15 @@ def deletion_request(
     service: ServiceArgument,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file (else stdout).")] = None,
     category: CategoryOption = None,
+    provider: ProviderOption = None,
     reference: ReferenceOption = None,
     recorded_by: RecordedByOption = None,
     force: ForceOption = False,
 ):
     """Write the request for the provider to delete every pupil due for this service, and record it.
 
-    The file (CSV) names each pupil only by the identifiers the provider was sent."""
+    The file (CSV) names each pupil only by the identifiers the provider was sent. One request goes to
+    one provider: when deletions are due from two (the service moved), name one with --provider."""
     from cloudctl.domain.deletions import gate_reference, prepare_request, record_request, recorder
     from cloudctl.files import write_private_text
 
@@ -101,7 +119,7 @@ def deletion_request(
     if out is not None and str(out) == "-":
         out = None  # "-" is standard output, as for export enrolment, never a file named "-"
     with database(ctx).write() as session:
-        request = prepare_request(session, service, category)
+        request = prepare_request(session, service, category, provider_name=provider)
         if out is None:
             sys.stdout.write(request.text)
         else:
@@ -116,7 +134,8 @@ def deletion_request(
         f"'{name}'{where} (SHA-256 {request.sha256}), naming them only by: "
         f"{', '.join(request.columns)}. When the "
         f'provider confirms, record it: cloudctl deletion confirm "{name}" --all-requested '
-        "--date DATE"
+        + (f'--provider "{request.provider}" ' if provider else "")
+        + "--date DATE"
     )
 
 
@@ -131,6 +150,7 @@ def deletion_confirm(
         typer.Option("--all-requested", help="Every deletion requested of the provider and not confirmed."),
     ] = False,
     category: CategoryOption = None,
+    provider: ProviderOption = None,
     reference: ReferenceOption = None,
     recorded_by: RecordedByOption = None,
 ):
@@ -148,6 +168,7 @@ def deletion_confirm(
             reference=reference,
             recorded_by=recorded_by,
             category=category,
+            provider_name=provider,
         )
     say(
         f"Recorded the confirmation of {on.isoformat()} for {len(confirmed)} deletion(s) for "

@@ -229,6 +229,20 @@ def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputF
         title="Deletions asked of providers, and their confirmations",
         empty="No deletion has been asked of a provider for this pupil.",
     )
+    render(
+        record["held_by"],
+        fmt,
+        columns=[
+            ("service", "Service"),
+            ("provider", "Provider"),
+            ("status", "Status"),
+            ("last_sent", "Last sent"),
+            ("deletion_requested_on", "Deletion requested"),
+            ("deleted_on", "Deleted (confirmed)"),
+        ],
+        title="Providers sent this pupil's data, and where each stands",
+        empty="No provider has been sent this pupil's data.",
+    )
 
 
 @app.command("search")

@@ -161,7 +161,35 @@ def subject_access(session: Session, upn: str) -> dict:
     record["consent_history"] = consent_history(session, record["upn"])
     record["exports"] = exports_carrying(session, record["upn"])
     record["deletions"] = deletions_of(session, record["upn"])
+    record["held_by"] = held_by(session, record["upn"])
     return record
+
+
+def held_by(session: Session, upn: str) -> list[dict]:
+    """Each provider the ledger says was sent the pupil's data, per service, and where that stands: held,
+    held with a deletion requested, or deleted (confirmed). From `holdings`, as deletions and --changes."""
+    from cloudctl.domain.holdings import holdings
+    from cloudctl.domain.pupils import get_pupil
+
+    pupil_id = get_pupil(session, upn).id
+    names = dict(session.connection().execute(select(Service.id, Service.name)).all())
+    rows = []
+    for holding in holdings(session, pupil_ids=[pupil_id]).values():
+        if holding.sent_at is None:
+            continue  # deletions asked of a management service: listed under "deletions"
+        status = ("deletion requested" if holding.open_requests else "held") if holding.held else "deleted"
+        rows.append(
+            {
+                "service": names.get(holding.service_id, ""),
+                "provider": holding.provider_name,
+                "status": status,
+                "last_sent": holding.sent_at[:10],
+                "upns_sent": list(holding.upns_sent),
+                "deletion_requested_on": holding.open_requests[-1].on_date if holding.open_requests else None,
+                "deleted_on": holding.deleted_on,
+            }
+        )
+    return sorted(rows, key=lambda row: (row["service"], row["provider"]))
 
 
 def deletions_of(session: Session, upn: str) -> list[dict]:

@@ -40,18 +40,19 @@ class DeletionFact(NamedTuple):
     recorded_at: str  # canonical time
     provider_name: str
     recorded_by: str
+    provider_id: int | None = None  # the provider asked (or confirming): whose holding it is
 
 
 _COLUMNS = (
     "id, pupil_id, service_id, kind, on_date, reason, due_since, reference, recorded_at, provider_name, "
-    "recorded_by"
+    "recorded_by, provider_id"
 )
 
 
 def _fact(row: tuple) -> DeletionFact:
     return DeletionFact(
         row[0], row[1], row[2], row[3], day_text(row[4]), row[5], day_text(row[6]), row[7], moment(row[8]),
-        row[9], row[10],
+        row[9], row[10], row[11],
     )  # fmt: skip
 
 

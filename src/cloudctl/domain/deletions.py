@@ -38,8 +38,8 @@ from cloudctl.domain.deletion_facts import (
     day_text,
     deletion_facts,
     moment,
-    pair_state,
 )
+from cloudctl.domain.holdings import Holding, holdings, replay
 from cloudctl.domain.retention import describe_period, retention_ends, retention_period
 from cloudctl.domain.services import get_service
 from cloudctl.errors import InvalidInput, RuleRefused
@@ -97,6 +97,7 @@ class Deletion:
     days_waiting: int = 0
     on_date: str | None = None  # requested or confirmed on
     sent: dict = field(default_factory=dict)
+    provider_id: int | None = None  # the provider that holds the data (the one it was sent to)
 
     def record(self) -> dict:
         return {key: getattr(self, key) for key in LIST_KEYS}
@@ -145,41 +146,6 @@ def service_facts(
             )
         )
     return facts
-
-
-def last_sends(session: Session, service_ids: Sequence[int]) -> dict[tuple[int, int], tuple[str, int]]:
-    """(pupil id, service id) -> (when, export id) of the last recorded file that sent the pupil data.
-
-    A whole school's ledger is read as (pupil, export) pairs only; the few exports give the service and
-    the time (export ids grow with time, so the last export is the highest id)."""
-    if not service_ids:
-        return {}
-    exports = {
-        export_id: (service_id, at)
-        for export_id, service_id, at in fetch_rows(
-            session,
-            "SELECT id, service_id, exported_at FROM export_record "
-            f"WHERE service_id IN ({placeholders(len(service_ids))}) "
-            f"AND kind IN ({placeholders(len(SENT_KINDS))})",
-            [*service_ids, *SENT_KINDS],
-        )
-    }
-    if not exports:
-        return {}
-    last: dict[tuple[int, int], int] = {}
-    service_of = {export_id: service_id for export_id, (service_id, _) in exports.items()}
-    for pupil_id, export_id in fetch_rows(
-        session,
-        "SELECT pupil_id, export_id FROM export_pupil "
-        f"WHERE export_id IN ({placeholders(len(exports))}) "
-        f"AND action IN ({placeholders(len(SENT_ACTIONS))})",
-        [*exports, *SENT_ACTIONS],
-    ):
-        key = (pupil_id, service_of[export_id])
-        if last.get(key, 0) < export_id:
-            last[key] = export_id
-    when = {export_id: moment(at) for export_id, (_, at) in exports.items()}
-    return {key: (when[export_id], export_id) for key, export_id in last.items()}
 
 
 def sent_values(session: Session, sent: Sequence[tuple[int, int]]) -> dict[tuple[int, int], dict]:
@@ -265,8 +231,12 @@ def deletions(
     category: str | None = None,
     as_of: date | None = None,
     include_confirmed: bool = False,
+    provider_id: int | None = None,
 ) -> list[Deletion]:
-    """Every deletion not confirmed (with `include_confirmed`, the confirmed ones too), most waiting first."""
+    """Every deletion not confirmed (with `include_confirmed`, the confirmed ones too), most waiting first.
+
+    Per provider the data was sent to (`holdings`): after a service moves to another company, what the
+    old one holds is due from the old one. With `provider_id`, only that provider's deletions."""
     as_of = as_of or date.today()
     chosen = None
     if service_name is not None:
@@ -275,22 +245,35 @@ def deletions(
         chosen = [service.id]
     services = service_facts(session, chosen, as_of=as_of)
     pupil_services = [s for s in services if s.category == "pupil"]
-    sends = last_sends(session, [s.id for s in pupil_services])
-    facts = deletion_facts(session, service_ids=chosen)
+    management = [s for s in services if s.category == "management"]
+    held = holdings(session, service_ids=[s.id for s in pupil_services]) if pupil_services else {}
     pupils = _pupils(session)
     found: list[Deletion] = []
     if pupil_services:
-        found += _pupil_service_deletions(session, pupil_services, sends, facts, pupils)
-    for service in services:
-        if service.category == "management":
-            found += _management_deletions(service, facts, pupils, as_of)
+        found += _pupil_service_deletions(session, pupil_services, held, pupils)
+    replayed: list[Holding] = []
+    if management:
+        facts = deletion_facts(session, service_ids=[s.id for s in management])
+        for service in management:
+            found += _management_deletions(service, facts, pupils, as_of, replayed)
     if include_confirmed:
-        found += _confirmed(services, facts, pupils)
+        by_id = {service.id: service for service in services}
+        found += _confirmed([*held.values(), *replayed], by_id, pupils)
+    if provider_id is not None:
+        found = [item for item in found if item.provider_id == provider_id]
     for item in found:
         end = date.fromisoformat(item.on_date) if item.status == CONFIRMED else as_of
         item.days_waiting = max(0, (end - date.fromisoformat(item.due_since)).days)
     found.sort(
-        key=lambda d: (d.status == CONFIRMED, -d.days_waiting, d.service, d.surname, d.forename, d.upn)
+        key=lambda d: (
+            d.status == CONFIRMED,
+            -d.days_waiting,
+            d.service,
+            d.provider,
+            d.surname,
+            d.forename,
+            d.upn,
+        )
     )
     return found
 
@@ -303,16 +286,22 @@ def _refuse_statutory(service: Service) -> None:
         )
 
 
-def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact) -> Deletion:
+def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact, holding: Holding) -> Deletion:
     return Deletion(
         pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
-        request.provider_name or service.provider, request.reason or "", request.due_since or request.on_date,
-        REQUESTED, request.reference, on_date=request.on_date,
+        request.provider_name or holding.provider_name, request.reason or "",
+        request.due_since or request.on_date, REQUESTED, request.reference, on_date=request.on_date,
+        provider_id=holding.provider_id,
     )  # fmt: skip
 
 
-def _pupil_service_deletions(session, services, sends, facts, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
-    """Held pupils the full export would no longer send.
+def _pupil_service_deletions(session, services, held, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
+    """Every open request, and every holding the full export would no longer send (to its provider).
+
+    A request stays open until the provider confirms it, even if the pupil was sent again since (the
+    provider was asked to delete; the later send is a new holding). A held pupil is due when no open
+    request was made since the last send and either the data went to a provider the service no longer
+    uses, or the full export would not send the pupil now.
 
     A file sent a pupil only when the export's selection chose them (opted in, eligible, consent
     covering the service's data). So a held pupil's standing needs reading again only when it may have
@@ -324,49 +313,80 @@ def _pupil_service_deletions(session, services, sends, facts, pupils) -> list[De
     judged.
     """
     by_id = {service.id: service for service in services}
+    sends = {
+        (key[0], key[1]): (holding.sent_at, holding.export_id)
+        for key, holding in held.items()
+        if holding.held and holding.sent_at is not None
+    }
     events_since = _pairs_with_events_since(session, sends, list(by_id))
     data_changed = _data_changed_at(session, list(by_id))
+    moves = _provider_moves(session, list(by_id))
     to_judge: list[tuple] = []
     found = []
-    for key, sent in sends.items():
+    for key, holding in held.items():
         raw = pupils.get(key[0])
         if raw is None:
             continue
         service = by_id[key[1]]
-        pair_facts = facts.get(key)
-        if pair_facts:
-            state = pair_state(sent[0], pair_facts)
-            if not state.held:
-                continue
-            if state.open_request is not None:
-                found.append(_open(_PupilRow(raw), service, state.open_request))
-                continue
+        for request in holding.open_requests:
+            found.append(_open(_PupilRow(raw), service, request, holding))
+        if not holding.held or holding.sent_at is None or holding.requested_since_sent:
+            continue
+        moved = holding.provider_id != service.provider_id
         rule = service.rule
         if (
+            not moved
             # Consent that lapses with age (init --consent-months) can lapse with no event at all.
-            rule.lifetime.months is None
+            and rule.lifetime.months is None
             and raw[7]
             and service.status == "approved"
             and service.sends_data
-            and key not in events_since
-            and data_changed.get(key[1], "") <= sent[0]
+            and key[:2] not in events_since
+            and data_changed.get(key[1], "") <= holding.sent_at
             and rule.eligible(True, raw[6], selected=rule.scope == "selected")
         ):
             continue  # as it was when sent, and still eligible: the full export sends the pupil now
-        to_judge.append((key, sent, raw, service))
-    held_standings = _standings_of(session, [key for key, *_ in to_judge], list(by_id))
-    for key, (sent_at, export_id), raw, service in to_judge:
+        to_judge.append((key, holding, raw, service, moved))
+    held_standings = _standings_of(session, [key[:2] for key, *_ in to_judge], list(by_id))
+    for key, holding, raw, service, moved in to_judge:
         pupil = _PupilRow(raw)
-        why = removal_reason(service, pupil, held_standings.get(key))
+        why = removal_reason(service, pupil, held_standings.get(key[:2]))
+        if moved:
+            move = _move_reason(service, holding, moves.get(service.id, []))
+            if why is None or move[1] < why[1]:
+                why = move
         if why is None:
             continue
         reason, since = why
         found.append(
             Deletion(pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
-                     service.provider, reason, max(since, sent_at[:10]), DUE, None,
-                     sent={"export": export_id})
+                     holding.provider_name, reason, max(since, holding.sent_at[:10]), DUE, None,
+                     sent={"export": holding.export_id, "upns": list(holding.upns_sent)},
+                     provider_id=holding.provider_id)
         )  # fmt: skip
     return found
+
+
+def _provider_moves(session: Session, service_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """service id -> its recorded changes of provider: (when recorded, the day it changed), oldest first."""
+    moves: dict[int, list[tuple[str, str]]] = {}
+    for service_id, recorded_at, changed_on in fetch_rows(
+        session,
+        "SELECT service_id, recorded_at, changed_on FROM service_change WHERE field = ? "
+        f"AND service_id IN ({placeholders(len(service_ids))}) ORDER BY id",
+        ["provider", *service_ids],
+    ):
+        moves.setdefault(service_id, []).append((moment(recorded_at), day_text(changed_on) or ""))
+    return moves
+
+
+def _move_reason(service: ServiceFacts, holding: Holding, moves: list[tuple[str, str]]) -> tuple[str, str]:
+    """Why a provider the service no longer uses must delete what it was sent, and since when: the first
+    change of provider recorded after the last file sent to it (else the service's last change)."""
+    since = next((on for at, on in moves if at >= (holding.sent_at or "")), service.changed_on)
+    if service.provider:
+        return f"the service moved to {service.provider} on {since}", since
+    return f"the register names no provider for the service since {since}", since
 
 
 def _pairs_with_events_since(session: Session, sends: dict, service_ids: list[int]) -> set[tuple[int, int]]:
@@ -419,9 +439,13 @@ def _standings_of(session: Session, keys: list[tuple[int, int]], service_ids: li
     return found
 
 
-def _management_deletions(service: ServiceFacts, facts, pupils, as_of: date) -> list[Deletion]:  # type: ignore[no-untyped-def]
+def _management_deletions(
+    service: ServiceFacts, facts, pupils, as_of: date, replayed: list
+) -> list[Deletion]:  # type: ignore[no-untyped-def]
     rule = service.rule
     if service.status not in ("approved", "retired") or rule.scope != "years":
+        # Confirmations stay on record (deletion list --all) whatever the service is now.
+        replayed += _replayed(service, facts)
         return []
     found = []
     for raw in pupils.values():
@@ -429,11 +453,16 @@ def _management_deletions(service: ServiceFacts, facts, pupils, as_of: date) -> 
             continue
         pupil = _PupilRow(raw)
         key = (pupil.id, service.id)
-        state = pair_state(None, facts.get(key, []), always_held=True)
-        if not state.held:
-            continue
-        if state.open_request is not None:
-            found.append(_open(pupil, service, state.open_request))
+        # The MIS sends a management service its pupils' data: the provider holds it until it confirms.
+        holding = replay(
+            Holding(pupil.id, service.id, service.provider_id, service.provider, held=True),
+            facts.get(key, []),
+        )
+        if facts.get(key):
+            replayed.append(holding)
+        for request in holding.open_requests:
+            found.append(_open(pupil, service, request, holding))
+        if not holding.held or holding.open_requests:
             continue
         if service.retention is None:
             continue
@@ -455,26 +484,35 @@ def _management_deletions(service: ServiceFacts, facts, pupils, as_of: date) -> 
                 ends.isoformat(),
                 DUE,
                 None,
+                provider_id=service.provider_id,
             )
         )
     return found
 
 
-def _confirmed(services, facts, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
-    by_id = {service.id: service for service in services}
+def _replayed(service: ServiceFacts, facts) -> list[Holding]:  # type: ignore[no-untyped-def]
+    return [
+        replay(Holding(key[0], service.id, service.provider_id, service.provider, held=True), pair)
+        for key, pair in facts.items()
+        if key[1] == service.id
+    ]
+
+
+def _confirmed(held: list[Holding], by_id: dict, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
     found = []
-    for (pupil_id, service_id), pair_facts in facts.items():
-        service, raw = by_id.get(service_id), pupils.get(pupil_id)
+    for holding in held:
+        service, raw = by_id.get(holding.service_id), pupils.get(holding.pupil_id)
         if service is None or raw is None:
             continue
         pupil = _PupilRow(raw)
-        for request, confirmation in pair_state(None, pair_facts).confirmed:
+        for request, confirmation in holding.confirmed:
             request = request or confirmation
             found.append(
                 Deletion(pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
-                         confirmation.provider_name or service.provider, request.reason or "",
+                         confirmation.provider_name or holding.provider_name, request.reason or "",
                          request.due_since or request.on_date, CONFIRMED,
-                         confirmation.reference or request.reference, on_date=confirmation.on_date)
+                         confirmation.reference or request.reference, on_date=confirmation.on_date,
+                         provider_id=holding.provider_id)
             )  # fmt: skip
     return found
 
@@ -504,6 +542,7 @@ def gate_reference(reference: str | None) -> str | None:
 class DeletionRequest:
     service: Service
     provider: str
+    provider_id: int | None
     columns: list[str]
     rows: list[dict]
     deletions: list[Deletion]
@@ -511,20 +550,32 @@ class DeletionRequest:
     sha256: str = ""
 
 
-def prepare_request(session: Session, service_name: str, category: str | None = None) -> DeletionRequest:
-    """The request file for every deletion due for this service: the identifiers the provider was sent."""
+# A column of the request, after the UPN: the other UPNs the provider was sent for the pupil (a UPN
+# replaced by `pupil change-upn` and sent again since), so it can find every record it keeps.
+EARLIER_UPNS = "earlier_upns"
+
+
+def prepare_request(
+    session: Session, service_name: str, category: str | None = None, *, provider_name: str | None = None
+) -> DeletionRequest:
+    """The request file for every deletion due from one provider for this service: the identifiers the
+    provider was sent. Refused when deletions are due from more than one provider and none is named."""
     from cloudctl.exporters.csv_safe import write_csv
     from cloudctl.exporters.enrolment import COLUMN_ORDER, allowed_columns
 
     service = get_service(session, service_name, category)
     _refuse_statutory(service)
-    due = [d for d in deletions(session, service_name=service.name, category=service.category)
+    provider_id = provider_named(session, provider_name)
+    due = [d for d in deletions(session, service_name=service.name, category=service.category,
+                                provider_id=provider_id)
            if d.status == DUE]  # fmt: skip
     if not due:
+        to = f" from {provider_name.strip()}" if provider_name else ""
         raise RuleRefused(
-            f"No deletion is due for '{service.name}' (see cloudctl deletion list --service "
+            f"No deletion is due{to} for '{service.name}' (see cloudctl deletion list --service "
             f'"{service.name}"), so no request was written.'
         )
+    _one_provider(due, service.name, "request", "A request goes to one provider")
     if service.category == "pupil":
         values = sent_values(session, [(d.sent["export"], d.pupil_id) for d in due])
         per_pupil = [values[(d.sent["export"], d.pupil_id)] for d in due]
@@ -536,20 +587,57 @@ def prepare_request(session: Session, service_name: str, category: str | None = 
         per_pupil = [_identity(pupils[d.pupil_id], allowed or ["upn"]) for d in due]
     shown: set[str] = set()
     rows = []
-    for sent in per_pupil:
+    for item, sent in zip(due, per_pupil, strict=True):
         row = {k: v for k, v in sent.items() if k in IDENTIFIERS}
         if "upn" not in row and "forename" not in row and "class_name" in sent:
             row["class_name"] = sent["class_name"]  # with an initial alone, the class tells pupils apart
+        earlier = [upn for upn in item.sent.get("upns", []) if upn != row.get("upn")]
+        if "upn" in row and earlier:
+            row[EARLIER_UPNS] = "; ".join(earlier)
         shown.update(row)
         rows.append(row)
-    columns = [c for c in COLUMN_ORDER if c in shown]
+    columns = [c for c in (*COLUMN_ORDER[:1], EARLIER_UPNS, *COLUMN_ORDER[1:]) if c in shown]
     buffer = io.StringIO()
     write_csv(buffer, columns, rows)
     text = buffer.getvalue()
-    provider = due[0].provider
     return DeletionRequest(
-        service, provider, columns, rows, due, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
-    )
+        service, due[0].provider, due[0].provider_id, columns, rows, due, text,
+        hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )  # fmt: skip
+
+
+def provider_named(session: Session, provider_name: str | None) -> int | None:
+    """The provider named with --provider (refused plainly when the register has none by that name)."""
+    if provider_name is None:
+        return None
+    from cloudctl.domain.providers import get_provider
+
+    return get_provider(session, provider_name).id
+
+
+def _one_provider(items: Sequence[Deletion], service: str, verb: str, why: str) -> None:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.provider] = counts.get(item.provider, 0) + 1
+    if len({item.provider_id for item in items}) > 1:
+        listed = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items()))
+        raise RuleRefused(
+            f"Deletions for '{service}' are waiting with {len(counts)} providers: {listed}. {why}: "
+            f'give --provider NAME, e.g. cloudctl deletion {verb} "{service}" --provider "{min(counts)}" ...'
+        )
+
+
+def _provider_of(session: Session, request: DeletionRequest):  # type: ignore[no-untyped-def]
+    from cloudctl.db.models import Provider
+
+    provider = session.get(Provider, request.provider_id) if request.provider_id is not None else None
+    if provider is None:
+        raise RuleRefused(
+            f"The provider that holds these pupils' data for '{request.service.name}' is no longer in the "
+            "register, so cloudctl cannot record whom the request went to. Add it again "
+            "(cloudctl provider add)."
+        )
+    return provider
 
 
 def _orm_pupils(session: Session, ids: list[int]) -> list[Pupil]:
@@ -579,10 +667,12 @@ def record_request(
     today = today or date.today()
     who = recorder(recorded_by)
     reference = gate_reference(reference)
-    # The request carries pupils' identifiers out of cloudctl: it is in the export ledger too.
+    # The request carries pupils' identifiers out of cloudctl: it is in the export ledger too, addressed
+    # to the provider that holds the data (not necessarily the service's provider now).
     record_export(
         session,
         service=request.service,
+        provider=_provider_of(session, request),
         kind=KIND_DELETION_REQUEST,
         file_format="csv",
         target=target or STDOUT,
@@ -590,14 +680,14 @@ def record_request(
         sha256=request.sha256,
         recorded_by=who,
         pupils=[
-            SentPupil(item.pupil_id, row.get("upn") or item.upn, REMOVE, row, item.reason)
+            SentPupil(item.pupil_id, str(row.get("upn") or item.upn), REMOVE, row, item.reason)
             for item, row in zip(request.deletions, request.rows, strict=True)
         ],
     )
     for item in request.deletions:
         session.add(
             DeletionEvent(
-                pupil_id=item.pupil_id, service_id=item.service_id, provider_id=request.service.provider_id,
+                pupil_id=item.pupil_id, service_id=item.service_id, provider_id=item.provider_id,
                 provider_name=item.provider, kind=REQUESTED, on_date=today, reason=item.reason,
                 due_since=date.fromisoformat(item.due_since), reference=reference, recorded_by=who,
                 request_sha256=request.sha256,
@@ -618,8 +708,10 @@ def confirm_deletions(
     recorded_by: str | None = None,
     category: str | None = None,
     today: date | None = None,
+    provider_name: str | None = None,
 ) -> list[Deletion]:
-    """Record the provider's confirmation for one pupil's request, or for every open request."""
+    """Record the provider's confirmation for one pupil's request, or for every open request: one
+    confirmation per pupil and provider, closing every request made of that provider before it."""
     from cloudctl.domain.upn_identity import pupil_by_upn
 
     today = today or date.today()
@@ -633,8 +725,10 @@ def confirm_deletions(
     service = get_service(session, service_name, category)
     _refuse_statutory(service)
     pupil = pupil_by_upn(session, upn)[0] if upn is not None else None
+    provider_id = provider_named(session, provider_name)
     open_requests = [
-        d for d in deletions(session, service_name=service.name, category=service.category, as_of=today)
+        d for d in deletions(session, service_name=service.name, category=service.category, as_of=today,
+                             provider_id=provider_id)
         if d.status == REQUESTED and (pupil is None or d.pupil_id == pupil.id)
     ]  # fmt: skip
     if not open_requests:
@@ -645,16 +739,21 @@ def confirm_deletions(
                 "the provider's confirmation."
             )
         raise RuleRefused(f"No deletion requested of '{service.name}' is waiting for confirmation.")
+    _one_provider(open_requests, service.name, "confirm", "Say which provider confirmed")
     latest = max(d.on_date for d in open_requests)
     if on.isoformat() < latest:
         raise InvalidInput(
             f"The confirmation date {on.isoformat()} is before the request of {latest}: a provider "
             "confirms a deletion after it is asked. Check the date."
         )
+    done: set[tuple[int, int | None]] = set()
     for item in open_requests:
+        if (item.pupil_id, item.provider_id) in done:
+            continue  # one confirmation closes every request made of that provider before it
+        done.add((item.pupil_id, item.provider_id))
         session.add(
             DeletionEvent(
-                pupil_id=item.pupil_id, service_id=item.service_id, provider_id=service.provider_id,
+                pupil_id=item.pupil_id, service_id=item.service_id, provider_id=item.provider_id,
                 provider_name=item.provider, kind=CONFIRMED, on_date=on,
                 reference=reference or item.reference, recorded_by=who,
             )

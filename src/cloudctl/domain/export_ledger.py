@@ -8,15 +8,8 @@ Both tables are history: append-only in the database and sealed in the history c
 Rows name pupils by id, so the ledger follows a child through `pupil change-upn`; the UPN in a
 row is the one that was sent, and stays so.
 
-Two views of what a provider has, both derived from the same sends:
-
-- `roster(...)`: what the provider's roster should be after applying every file sent for the
-  service, in order (full exports and add/update rows set a pupil's values; a remove row, or a
-  deletion request recorded through `record_export` with action "remove", takes the pupil out).
-  `export enrolment --changes` is computed against this.
-- `last_sends(...)`: the last row that carried each (service, pupil), whatever its action. A pupil
-  whose data was ever sent is held by the provider until the provider confirms deletion after that
-  send: only a confirmation closes it (the deletions module records confirmations).
+What each provider holds, replayed from these rows and the deletions recorded, is worked out in one
+place: `cloudctl.domain.holdings` (keyed by the provider each file was sent to).
 """
 
 from __future__ import annotations
@@ -130,14 +123,17 @@ def record_export(
     recorded_by: str,
     pupils: Iterable[SentPupil],
     exported_at: datetime | None = None,
+    provider: Provider | None = None,
 ) -> ExportRecord:
     """Record one file sent for `service`, and every pupil in it, in the caller's write session.
 
     Call it inside `Database.write()` after the file was written, so the record and the file stand
     or fall together. `target` is the file's name or `STDOUT`; `sha256` from `sha256_of(bytes)`.
-    Pupils are inserted in bulk, sealed in the history chain with the `Sealer`.
+    Pupils are inserted in bulk, sealed in the history chain with the `Sealer`. `provider` is whom
+    the file went to when that is not the service's provider now (a deletion request to a provider the
+    service has left).
     """
-    provider = provider_of(session, service)
+    provider = provider or provider_of(session, service)
     pupils = list(pupils)
     for sent in pupils:
         if sent.action not in ACTIONS:
@@ -197,44 +193,6 @@ def _move_sequence(connection, last_id: int) -> None:  # type: ignore[no-untyped
         )
 
 
-@dataclass(frozen=True)
-class Held:
-    """A pupil on a provider's roster by the ledger: the UPN and values last sent, and when."""
-
-    pupil_id: int
-    upn: str
-    values_text: str
-    export_id: int
-    exported_at: datetime
-
-    @property
-    def values(self) -> dict[str, object]:
-        return json.loads(self.values_text)
-
-
-def roster(session: Session, service_id: int) -> dict[int, Held]:
-    """The pupils the provider's roster holds for this service by the ledger, by pupil id.
-
-    The net of every file recorded for the service, in order: the last row for each pupil decides,
-    and a "remove" row takes the pupil out. One indexed query, however many files were sent."""
-    ep, er = ExportPupil.__table__, ExportRecord.__table__
-    last = (
-        select(func.max(ep.c.id).label("id"))
-        .select_from(ep.join(er, er.c.id == ep.c.export_id))
-        .where(er.c.service_id == service_id)
-        .group_by(ep.c.pupil_id)
-        .subquery()
-    )
-    query = select(
-        ep.c.pupil_id, ep.c.upn, ep.c.sent_values, ep.c.export_id, er.c.exported_at, ep.c.action
-    ).select_from(ep.join(last, last.c.id == ep.c.id).join(er, er.c.id == ep.c.export_id))
-    return {
-        pupil_id: Held(pupil_id, upn, sent, export_id, exported_at)
-        for pupil_id, upn, sent, export_id, exported_at, action in session.connection().execute(query)
-        if action != REMOVE
-    }
-
-
 def sends(
     session: Session,
     *,
@@ -261,17 +219,6 @@ def sends(
         Send(*row[:12], json.loads(row[12]), json.loads(row[13]))
         for row in session.connection().execute(query)
     ]
-
-
-def last_sends(session: Session, *, service_id: int | None = None) -> dict[tuple[int, int], Send]:
-    """The last row that carried each (service id, pupil id), whatever its action.
-
-    For deletions: the provider holds the pupil's data from the first send until it confirms a
-    deletion made after this last send."""
-    latest: dict[tuple[int, int], Send] = {}
-    for send in sends(session, service_id=service_id):
-        latest[(send.service_id, send.pupil_id)] = send
-    return latest
 
 
 def pupil_exports(session: Session, pupil_id: int) -> list[dict]:

@@ -1,14 +1,24 @@
 """Changes since the last export: only what a provider must change to hold what a full export sends now.
 
-The provider's roster is the ledger's net of every file sent for the service, in order
-(`export_ledger.roster`), not only the last file. Against it, the full export's own selection
+What the service's provider NOW holds comes from `holdings` (every file sent to that provider for the
+service, in order, and the deletions it confirmed): a provider the service has just moved to holds
+nothing, so everyone the full export sends is an add. Against it, the full export's own selection
 (`enrolment.selection`, the one place consent decides who is sent) gives:
 
-- add: sent now, not on the roster (newly opted in, newly eligible, or opted in again after a removal);
-- update: on the roster, sent now, but a value sent differs (class, name, a field added or dropped);
-- remove: on the roster, not sent now; the reason says why (opted out, consent needs renewal, left
-  the roll, out of the service's year groups, not selected, no pupil data allowed any more). A remove
-  row carries only fields the provider was already sent, so nothing new leaves.
+- add: sent now, and not on the provider's roster (newly opted in, newly eligible, opted in again after
+  a removal or a deletion request, or sent again after the provider confirmed deleting the pupil: the
+  reason then says so);
+- update: on the roster, sent now, but a value sent differs (class, name, UPN, a field added or dropped);
+- remove: held by the provider (sent, and not confirmed deleted), not sent now; the reason says why
+  (opted out, consent needs renewal, left the roll, out of the service's year groups, not selected, no
+  pupil data allowed any more). A remove row is repeated in every changes file until the provider
+  confirms the deletion (`deletion confirm`): until then cloudctl must take it that the provider still
+  holds the pupil, as `deletion list` and `report providers` do. A remove row carries only fields the
+  provider was already sent, so nothing new leaves.
+
+When the service receives UPNs, the file has a `sent_upn` column: the UPN the provider holds the pupil
+under (the one last sent; blank for an add). After `pupil change-upn`, an update row carries the new UPN
+in `upn` and the one the provider knows in `sent_upn`.
 
 Applying the file to the roster gives exactly the full export: the property tests hold it.
 """
@@ -22,10 +32,12 @@ from sqlmodel import Session
 from cloudctl.db.models import Pupil
 from cloudctl.domain.consent_policy import NEEDS_RENEWAL, NO_RESPONSE, NOT_ELIGIBLE, OPTED_OUT, Standing
 from cloudctl.domain.consent_policy import ServiceRule as Rule
-from cloudctl.domain.export_ledger import ADD, REMOVE, UPDATE, SentPupil, roster, values_text
+from cloudctl.domain.export_ledger import ADD, REMOVE, UPDATE, SentPupil, values_text
+from cloudctl.domain.holdings import holdings, of_provider
 from cloudctl.exporters.enrolment import Selection, selection
 
 CHANGE_COLUMNS = ("action", "reason")
+SENT_UPN = "sent_upn"  # the UPN the provider holds the pupil under, when the service receives UPNs
 # Order of the file: what to remove first (the urgent part), then updates, then additions.
 _ACTION_ORDER = {REMOVE: 0, UPDATE: 1, ADD: 2}
 
@@ -38,6 +50,7 @@ class Changes:
     columns: list[str]
     rows: list[dict] = field(default_factory=list)
     sent: list[SentPupil] = field(default_factory=list)
+    sent_upns: dict[int, str] = field(default_factory=dict)  # pupil id -> the UPN the provider holds
 
     def count(self, action: str) -> int:
         return sum(1 for sent in self.sent if sent.action == action)
@@ -77,24 +90,34 @@ def _changed_fields(held: dict, now: dict) -> str:
 
 
 def changes_export(session: Session, service_name: str, category: str | None = None) -> Changes:
-    """What the provider must change since the last recorded export of the service."""
+    """What the service's provider must change since the last recorded export to it."""
     chosen = selection(session, service_name, category, allow_no_fields=True)
     service_id = chosen.service.id
-    held = roster(session, service_id)
-    changes = Changes(chosen, [*CHANGE_COLUMNS, *chosen.columns])
+    held = of_provider(
+        holdings(session, service_ids=[service_id], with_values=True), service_id, chosen.service.provider_id
+    )
+    with_upn = "upn" in chosen.columns
+    changes = Changes(chosen, [*CHANGE_COLUMNS, *([SENT_UPN] if with_upn else []), *chosen.columns])
     standings = chosen.standings
     for pupil_id, upn, row in zip(chosen.pupil_ids, chosen.upns, chosen.rows, strict=True):
-        on_roster = held.pop(pupil_id, None)
-        if on_roster is None:
+        holding = held.pop(pupil_id, None)
+        if holding is None or not holding.on_roster:
             standing = standings.get((pupil_id, service_id)) if standings else None
             reason = f"opted in on {standing.effective_on}" if standing else "opted in"
+            if holding is not None and not holding.held and holding.deleted_on:
+                reason += (
+                    f"; sent again: {holding.provider_name} confirmed deleting this pupil's data on "
+                    f"{holding.deleted_on}"
+                )
             changes.sent.append(SentPupil(pupil_id, upn, ADD, row, reason))
-        elif on_roster.values_text != values_text(row):
-            reason = _changed_fields(on_roster.values, row)
+        elif holding.values_text != values_text(row):
+            reason = _changed_fields(holding.values, row)
             changes.sent.append(SentPupil(pupil_id, upn, UPDATE, row, reason))
+            changes.sent_upns[pupil_id] = holding.upn_sent or ""
+    held = {pupil_id: holding for pupil_id, holding in held.items() if holding.held}
     if held:
         pupils = {pupil.id: pupil for pupil in _pupils(session, list(held))}
-        for pupil_id, on_roster in sorted(held.items(), key=lambda item: item[1].upn):
+        for pupil_id, holding in sorted(held.items(), key=lambda item: item[1].upn_sent or ""):
             pupil = pupils[pupil_id]
             if not chosen.columns:
                 reason = "the register no longer lists pupil data this service receives"
@@ -102,11 +125,20 @@ def changes_export(session: Session, service_name: str, category: str | None = N
                 standing = standings.get((pupil_id, service_id)) if standings else None
                 reason = removal_reason(chosen.rule, pupil, standing)
             # Only what the provider already holds, and only fields it may still be named by.
-            was = on_roster.values
+            was = holding.values
             values = {column: was[column] for column in chosen.columns if column in was}
-            changes.sent.append(SentPupil(pupil_id, on_roster.upn, REMOVE, values, reason))
+            changes.sent.append(SentPupil(pupil_id, holding.upn_sent or pupil.upn, REMOVE, values, reason))
+            changes.sent_upns[pupil_id] = holding.upn_sent or ""
     changes.sent.sort(key=lambda sent: _ACTION_ORDER[sent.action])
-    changes.rows = [{"action": sent.action, "reason": sent.reason, **sent.values} for sent in changes.sent]
+    changes.rows = [
+        {
+            "action": sent.action,
+            "reason": sent.reason,
+            **({SENT_UPN: changes.sent_upns.get(sent.pupil_id, "")} if with_upn else {}),
+            **sent.values,
+        }
+        for sent in changes.sent
+    ]
     return changes
 
 
