@@ -219,7 +219,8 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="cloudctl-consent-properties-"))
         self.db, self._drop = self.databases.new()
         self.model = school_model(self.today, self.databases.set_up_on)
-        self.model.held = {name: set() for name in SERVICE_NAMES}  # the providers' rosters (issue 10)
+        self.model.held = {name: set() for name in SERVICE_NAMES}  # the providers' holdings (issue 10)
+        self.model.told = {name: set() for name in SERVICE_NAMES}  # told to remove, not confirmed
         # Versions made from now on are stamped with the register's clock (UTC).
         self.model.version_day = datetime.now(UTC).date()
         self.files = itertools.count(1)
@@ -626,8 +627,10 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
         self._step(lambda m: m.change_upn(m.pupils[pupil], new), change_database, pupils=[pupil, other])
 
     # --- exports and the ledger (issue 10) --------------------------------------------------------
-    # The model's roster per service is a set of pupil keys: a full export adds everyone it sends (it
-    # tells the provider to delete no one); a changes export leaves exactly the pupils a full export sends.
+    # The model's holdings per service are a set of pupil keys: a full export adds everyone it sends (it
+    # tells the provider to delete no one); a changes export adds whoever the full export sends and is
+    # not on the roster (held and not told to remove), and removes everyone held who is not sent, again
+    # in every file until the provider confirms (this machine records no confirmations).
 
     @rule(service=SERVICE)
     def send_a_full_export(self, service):
@@ -643,7 +646,9 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
             sent = m.export(service)
             if sent is None:
                 return model.Result(refused=True, reason="not approved: nothing is sent or recorded")
-            m.held[service] |= {p.key for p in m.pupils if p.upn in sent}
+            keys = {p.key for p in m.pupils if p.upn in sent}
+            m.held[service] |= keys
+            m.told[service] -= keys
             return model.Result()
 
         self._step(change_model, change_database, pupils=[])
@@ -668,10 +673,12 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
             if now is None:
                 return model.Result(refused=True, reason="not approved: nothing is sent or recorded")
             keys = {p.key for p in m.pupils if p.upn in now}
-            held, m.held[service] = m.held[service], keys
+            held, told = m.held[service], m.told[service]
             result = model.Result()
-            result.adds = {m.pupils[key].upn for key in keys - held}
+            result.adds = {m.pupils[key].upn for key in keys - (held - told)}
             result.removes = {m.pupils[key].upn for key in held - keys}
+            m.held[service] = held | keys
+            m.told[service] = (told | (held - keys)) - keys
             return result
 
         def check(expected, sent):
@@ -684,7 +691,8 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
     def the_ledger_plus_the_changes_is_the_full_export(self) -> None:
         """What the ledger says the provider holds, with the --changes file applied, is what a full export
         would send now, pupil by pupil and value by value; and the ledger's roster is the model's."""
-        from cloudctl.domain.export_ledger import ADD, REMOVE, roster
+        from cloudctl.domain.export_ledger import ADD, REMOVE
+        from cloudctl.domain.holdings import holdings, of_provider
         from cloudctl.exporters.enrolment_changes import changes_export
 
         m = self.model
@@ -695,13 +703,18 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
                     continue
                 changes = changes_export(session, name)
                 chosen = changes.selection
-                held = {pupil_id: on.values for pupil_id, on in roster(session, chosen.service.id).items()}
-                assert {upns[pupil_id] for pupil_id in held} == {m.pupils[key].upn for key in m.held[name]}, (
-                    f"the ledger's roster of {name}"
-                )
+                service = chosen.service
+                found = of_provider(holdings(session, service_ids=[service.id], with_values=True), service.id,
+                                    service.provider_id)  # fmt: skip
+                holds = {pupil_id for pupil_id, on in found.items() if on.held}
+                assert {upns[pupil_id] for pupil_id in holds} == {
+                    m.pupils[key].upn for key in m.held[name]
+                }, f"the ledger's holdings of {name}"
+                held = {pupil_id: on.values for pupil_id, on in found.items() if on.on_roster}
                 for sent in changes.sent:
                     if sent.action == REMOVE:
-                        assert held.pop(sent.pupil_id, None) is not None, f"{name}: removes a pupil not held"
+                        assert sent.pupil_id in holds, f"{name}: removes a pupil not held"
+                        held.pop(sent.pupil_id, None)
                     else:
                         assert (sent.pupil_id in held) == (sent.action != ADD), f"{name}: {sent.action}"
                         held[sent.pupil_id] = sent.values

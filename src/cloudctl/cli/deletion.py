@@ -60,6 +60,14 @@ def deletion_list(
         bool, typer.Option("--overdue", help="Only deletions not confirmed within the school's deadline.")
     ] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Add the deletions already confirmed.")] = False,
+    on_roll: Annotated[
+        bool,
+        typer.Option(
+            "--on-roll",
+            help="Only pupils on roll now (with --all: pupils whose data a provider deleted who are back, "
+            "whom the next export would send again).",
+        ),
+    ] = False,
     fail_if_any: FailIfAnyOption = False,
     fmt: FormatOption = OutputFormat.table,
 ):

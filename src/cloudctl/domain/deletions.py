@@ -232,11 +232,14 @@ def deletions(
     as_of: date | None = None,
     include_confirmed: bool = False,
     provider_id: int | None = None,
+    on_roll_only: bool = False,
 ) -> list[Deletion]:
     """Every deletion not confirmed (with `include_confirmed`, the confirmed ones too), most waiting first.
 
     Per provider the data was sent to (`holdings`): after a service moves to another company, what the
-    old one holds is due from the old one. With `provider_id`, only that provider's deletions."""
+    old one holds is due from the old one. With `provider_id`, only that provider's deletions; with
+    `on_roll_only`, only pupils on roll now (with `include_confirmed`: pupils whose data a provider deleted
+    and whom the next export would send again, such as a leaver who came back)."""
     as_of = as_of or date.today()
     chosen = None
     if service_name is not None:
@@ -261,6 +264,8 @@ def deletions(
         found += _confirmed([*held.values(), *replayed], by_id, pupils)
     if provider_id is not None:
         found = [item for item in found if item.provider_id == provider_id]
+    if on_roll_only:
+        found = [item for item in found if pupils[item.pupil_id][7]]
     for item in found:
         end = date.fromisoformat(item.on_date) if item.status == CONFIRMED else as_of
         item.days_waiting = max(0, (end - date.fromisoformat(item.due_since)).days)

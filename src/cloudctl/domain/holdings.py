@@ -210,3 +210,19 @@ def confirmed_deletions(session: Session, pupil_ids: Sequence[int]) -> dict[int,
         ):
             found[pupil_id] = str(on)[:10]
     return found
+
+
+def rejoin_warning(session: Session, pupil_ids: Sequence[int], *, dry_run: bool = False) -> list[str]:
+    """The import's warning when pupils coming back on roll had their data deleted by a provider (a
+    confirmed deletion): their parents' earlier consent still counts, so the next export sends them again.
+    The count only: no pupil's name beyond what the user asked for."""
+    deleted = confirmed_deletions(session, pupil_ids)
+    if not deleted:
+        return []
+    coming = "coming back on roll" if dry_run else "back on roll"
+    return [
+        f"{len(deleted)} pupil(s) {coming} had their data deleted by a provider at the school's request "
+        "(a confirmed deletion). Their parents' earlier consent still counts, so the next export or "
+        "--changes sends them again: check with the parents first. See them with: "
+        "cloudctl deletion list --all --on-roll"
+    ]

@@ -609,6 +609,7 @@ def import_class_list(
             held.ids,
         )
         added = unchanged = temporary = 0
+        returning_ids: list[int] = []  # pupils back on roll: a provider may have deleted their data
         for count, row in enumerate(class_list.rows(), start=1):
             if progress is not None and count % 5000 == 0:
                 progress(class_list.bytes_read, class_list.size)
@@ -634,6 +635,7 @@ def import_class_list(
                 continue
             if same or not on_roll[position]:
                 summary.returning += 1
+                returning_ids.append(ids[position])
             else:
                 summary.updated += 1
             writer.change(ids[position], dict(zip(compared, values_of(row), strict=True)))
@@ -644,6 +646,10 @@ def import_class_list(
         summary.added, summary.unchanged, summary.temporary = added, unchanged, temporary
         summary.notes_ignored = class_list.notes_ignored
         summary.warnings = class_list.warnings
+        if returning_ids and not problems:
+            from cloudctl.domain.holdings import rejoin_warning
+
+            summary.warnings += rejoin_warning(session, returning_ids, dry_run=dry_run)
         if progress is not None:
             progress(class_list.size, class_list.size)
         if problems:
