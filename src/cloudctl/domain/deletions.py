@@ -634,8 +634,11 @@ def _one_provider(items: Sequence[Deletion], service: str, verb: str, why: str) 
 
 def _provider_of(session: Session, request: DeletionRequest):  # type: ignore[no-untyped-def]
     from cloudctl.db.models import Provider
+    from cloudctl.domain.export_ledger import provider_of
 
-    provider = session.get(Provider, request.provider_id) if request.provider_id is not None else None
+    if request.provider_id is None:
+        return provider_of(session, request.service)  # refused plainly: the register names no provider
+    provider = session.get(Provider, request.provider_id)
     if provider is None:
         raise RuleRefused(
             f"The provider that holds these pupils' data for '{request.service.name}' is no longer in the "

@@ -38,7 +38,7 @@ REMOVE = "remove"
 Key = tuple[int, int, int | None]  # (pupil id, service id, provider id)
 
 
-@dataclass
+@dataclass(slots=True)
 class Holding:
     """One provider's holding of one pupil's data for one service, replayed from the ledger and deletions."""
 
@@ -133,8 +133,14 @@ def holdings(
         row[0]: (row[1], row[2], row[3], moment(row[4]))
         for row in fetch_rows(session, sql + " ORDER BY id", params)
     }
+    facts = deletion_facts(
+        session,
+        service_ids=list(service_ids) if service_ids is not None else None,
+        pupil_ids=list(pupil_ids) if pupil_ids is not None else None,
+    )
     found: dict[Key, Holding] = {}
-    # Ledger events first, then the deletion events merged in by time.
+    # Rows come in the order sent. A pair with no deletion event (nearly all) is replayed as it is read;
+    # the few with events keep their rows, to be merged with the events by time.
     timeline: dict[Key, list[tuple]] = {}
     export_ids = list(exports)
     columns = "pupil_id, export_id, action, upn" + (", sent_values" if with_values else "")
@@ -151,12 +157,10 @@ def holdings(
             holding = found.get(key)
             if holding is None:
                 holding = found[key] = Holding(row[0], service_id, provider_id, provider_name)
-            timeline.setdefault(key, []).append((at, 0, row, provider_name))
-    facts = deletion_facts(
-        session,
-        service_ids=list(service_ids) if service_ids is not None else None,
-        pupil_ids=list(pupil_ids) if pupil_ids is not None else None,
-    )
+            if (row[0], service_id) in facts:
+                timeline.setdefault(key, []).append((at, 0, row, provider_name))
+            else:
+                _apply_row(holding, at, row, provider_name, with_values)
     for (pupil_id, service_id), pair in facts.items():
         for fact in pair:
             key = _key_of(found, pupil_id, service_id, fact)
@@ -165,16 +169,20 @@ def holdings(
             timeline.setdefault(key, []).append((fact.recorded_at, 1, fact, None))
     for key, events in timeline.items():
         holding = found[key]
-        if any(event[1] == 1 for event in events):
-            events.sort(key=lambda event: (event[0], event[1]))
+        events.sort(key=lambda event: (event[0], event[1]))
         for at, source, item, provider_name in events:
             if source == 1:
                 holding.record(item)
-            elif item[2] in SENDING_ACTIONS:
-                holding.send(at, item[1], item[3], item[4] if with_values else None, provider_name)
-            elif item[2] == REMOVE:
-                holding.tell_removal(at)
+            else:
+                _apply_row(holding, at, item, provider_name, with_values)
     return found
+
+
+def _apply_row(holding: Holding, at: str, row: tuple, provider_name: str, with_values: bool) -> None:
+    if row[2] in SENDING_ACTIONS:
+        holding.send(at, row[1], row[3], row[4] if with_values else None, provider_name)
+    elif row[2] == REMOVE:
+        holding.tell_removal(at)
 
 
 def _key_of(found: dict[Key, Holding], pupil_id: int, service_id: int, fact: DeletionFact) -> Key:
