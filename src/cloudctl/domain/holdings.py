@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -51,12 +51,13 @@ class Holding:
     sent_at: str | None = None  # when (canonical time)
     first_sent_at: str | None = None
     upn_sent: str | None = None  # the pupil's UPN in the last send
-    upns_sent: list[str] = field(default_factory=list)  # every UPN the provider was sent, oldest first
+    upns_sent: tuple[str, ...] = ()  # every UPN the provider was sent, oldest first
     values_text: str | None = None  # the values of the last send (for --changes)
     told_at: str | None = None  # a removal told (remove row or request) since the last send
-    open_requests: list[DeletionFact] = field(default_factory=list)  # requested, not yet confirmed
+    # Tuples, not lists: a whole school's holdings are many small objects, nearly all with none.
+    open_requests: tuple[DeletionFact, ...] = ()  # requested, not yet confirmed
     # Each confirmation with the request it closed (None when it closed none), oldest first.
-    confirmed: list[tuple[DeletionFact | None, DeletionFact]] = field(default_factory=list)
+    confirmed: tuple[tuple[DeletionFact | None, DeletionFact], ...] = ()
 
     @property
     def on_roster(self) -> bool:
@@ -70,6 +71,8 @@ class Holding:
     @property
     def requested_since_sent(self) -> bool:
         """An open request made after the last send covers what the provider holds now."""
+        if not self.open_requests:
+            return False
         since = self.sent_at or ""
         return any(request.recorded_at >= since for request in self.open_requests)
 
@@ -87,7 +90,7 @@ class Holding:
         self.values_text = values_text
         self.provider_name = provider_name
         if upn not in self.upns_sent:
-            self.upns_sent.append(upn)
+            self.upns_sent = (*self.upns_sent, upn)
 
     def tell_removal(self, at: str) -> None:
         if self.held and self.told_at is None:
@@ -95,11 +98,11 @@ class Holding:
 
     def record(self, fact: DeletionFact) -> None:
         if fact.kind == REQUESTED:
-            self.open_requests.append(fact)
+            self.open_requests = (*self.open_requests, fact)
             self.tell_removal(fact.recorded_at)
             return
-        closed, self.open_requests = self.open_requests, []
-        self.confirmed += [(request, fact) for request in closed] or [(None, fact)]
+        closed, self.open_requests = self.open_requests, ()
+        self.confirmed += tuple((request, fact) for request in closed) or ((None, fact),)
         covers = max((request.recorded_at for request in closed), default=fact.recorded_at)
         if self.sent_at is None or self.sent_at <= covers:
             self.held, self.told_at = False, None
