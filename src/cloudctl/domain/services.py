@@ -271,8 +271,6 @@ def edit_service(
     if told_parents and {"purpose", "data shared"} & set(changed):
         session.flush()
         record_version(session, service)
-    # What matters to the risk assessment (more data, more pupils, another provider...) is kept as history.
-    record_changes(session, service, facts_before, changed_on=today or date.today(), source=source)
     target_name = clean_name(new_name, "service") if new_name is not None else service.name
     target_category = parse_category(new_category) if new_category is not None else service.category
     if (target_name, target_category) != (service.name, service.category):
@@ -289,6 +287,9 @@ def edit_service(
             changed.append("category")
         service.name, service.category = target_name, target_category
         service.updated_at = utcnow()
+    # What matters to the risk assessment (more data, more pupils, another provider, another section...) is
+    # kept as history.
+    record_changes(session, service, facts_before, changed_on=today or date.today(), source=source)
     session.add(service)
     session.flush()
     return service, changed
