@@ -2,7 +2,8 @@
 
 The ICO expects a DPIA to be revisited when the processing changes. What counts, here:
 
-- data shared: a category added is a widening (even if another was removed); only removed, a narrowing;
+- data shared: a category added is a widening (even if another was removed); only removed, or replaced by
+  a part of it (first name for full name: cloudctl.vocab.data_containment), a narrowing;
 - year groups: more year groups, or from none to selected pupils to whole years, is a widening;
 - provider: any change of provider (a different company holds the data);
 - storage location: further from the UK (UK, then EEA, then elsewhere) is a widening, nearer a narrowing;
@@ -82,10 +83,11 @@ class Difference:
 
 
 def _data_shared(before: ServiceFacts, after: ServiceFacts) -> Difference | None:
-    added = [c for c in after.categories if c not in before.categories]
-    removed = [c for c in before.categories if c not in after.categories]
-    if not added and not removed:
+    from cloudctl.vocab.data_containment import not_covered, same_data
+
+    if same_data(before.categories, after.categories):
         return None
+    added = not_covered(after.categories, before.categories)
     return Difference(
         "data_shared",
         ", ".join(before.categories) or None,
@@ -199,9 +201,10 @@ def describe(field: str, before: str | None, after: str | None, effect: str) -> 
         "first-recorded": "recorded",
         "cleared": "cleared",
     }.get(effect, effect)
-    if field == "data_shared" and before is not None and after is not None:
-        old = [part.strip() for part in before.split(",")]
-        added = [part.strip() for part in after.split(",") if part.strip() not in old]
+    if field == "data_shared" and effect == "widening" and before is not None and after is not None:
+        from cloudctl.vocab.data_containment import not_covered
+
+        added = not_covered([part.strip() for part in after.split(",")], before.split(","))
         if added:
             return f"{label} {verb}: added {', '.join(added)}"
     return f"{label} {verb}: {before or '(none)'} -> {after or '(none)'}"
