@@ -165,7 +165,11 @@ def _apply_fields(session: Session, service: Service, fields: ServiceFields) -> 
     if fields.service_type is not None:
         put("service_type", fields.service_type.strip())
     if fields.year_groups is not None:
-        groups = parse_year_groups(fields.year_groups, school_years(get_settings(session)))
+        from cloudctl.domain.service_years import check_taught_years
+
+        taught = school_years(get_settings(session))
+        groups = parse_year_groups(fields.year_groups, taught)
+        check_taught_years(fields.year_groups, taught)
         put("year_groups_text", fields.year_groups.strip())
         put("year_scope", groups.scope)
         put("year_codes", ",".join(groups.codes))
