@@ -211,6 +211,7 @@ def facts(draw):
         provider_id=draw(st.sampled_from([1, 2])),
         storage_location=draw(st.sampled_from(LOCATIONS)),
         lawful_basis=draw(st.sampled_from([None, "public task", "consent"])),
+        category=draw(st.sampled_from(["pupil", "management", "other", "statutory"])),
     )
 
 

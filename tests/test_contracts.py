@@ -117,10 +117,42 @@ def test_an_unknown_service_is_refused(school):
     assert "There is no service called 'My Math'" in result.stderr
 
 
-def test_a_renewal_needs_something_to_record(school):
-    school.ok("service", "contract", "My Maths", "--dpa-signed", "2024-01-01")
-    result = school.fails("service", "contract", "My Maths", "--new")
-    assert "Give what to record: --dpa-signed" in result.stderr
+def test_new_alone_starts_a_blank_renewal_that_later_options_fill_in(school):
+    # The docs: "at least one option is given when --new is not"; --new alone starts the renewal.
+    school.ok("service", "contract", "My Maths", "--dpa-signed", "2024-01-01", "--end", "2026-08-31")
+    result = school.ok("service", "contract", "My Maths", "--new")
+    assert "Started a new agreement for 'My Maths' (pupil); the earlier one is kept" in result.stderr
+    assert "missing-agreement" in result.stderr and "--dpa-signed DATE" in result.stderr
+    first, second = school.json("service", "contract", "My Maths")
+    assert (first["current"], first["dpa_signed_on"], first["ends_on"]) == (False, "2024-01-01", "2026-08-31")
+    assert second["current"] is True
+    assert [second[key] for key in ("dpa_signed_on", "dpa_reference", "ends_on", "notice_months")] == [
+        None
+    ] * 4
+    # Until the renewal is signed the service has no signed current agreement.
+    assert ("My Maths", "missing-agreement") in states(school)
+    school.ok("service", "contract", "My Maths", "--dpa-signed", "2026-05-01", "--end", "2029-08-31")
+    first, second = school.json("service", "contract", "My Maths")
+    assert (first["dpa_signed_on"], second["dpa_signed_on"], second["ends_on"]) == (
+        "2024-01-01", "2026-05-01", "2029-08-31",
+    )  # fmt: skip
+    assert ("My Maths", "missing-agreement") not in states(school)
+
+
+@pytest.mark.parametrize("first", [(), ("--new",)], ids=["no agreement", "a renewal already started"])
+def test_new_alone_with_nothing_to_renew_records_nothing(school, first):
+    if first:
+        school.ok("service", "contract", "My Maths", "--dpa-signed", "2024-01-01")
+        school.ok("service", "contract", "My Maths", *first)
+    before = school.snapshot()
+    result = school.ok("service", "contract", "My Maths", "--new")
+    assert "Nothing recorded: 'My Maths' (pupil) has no agreement with anything on it yet" in result.stderr
+    assert school.snapshot() == before
+
+
+def test_new_for_an_unknown_service_is_refused(school):
+    result = school.fails("service", "contract", "My Math", "--new")
+    assert "There is no service called 'My Math'" in result.stderr
 
 
 # --- the notice date ------------------------------------------------------------------------------------

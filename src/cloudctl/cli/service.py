@@ -248,13 +248,18 @@ def service_contract(
     ] = None,
     new: Annotated[
         bool,
-        typer.Option("--new", help="A new agreement (a renewal): the current one stays on record."),
+        typer.Option(
+            "--new",
+            help="A new agreement (a renewal): the current one stays on record. Alone, it starts a blank "
+            "one that the other options fill in later.",
+        ),
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ):
     """Record a service's data-processing agreement and contract dates; with no options, list its agreements.
 
-    The options given change the current agreement (an empty value clears one); --new records a renewal.
+    The options given change the current agreement (an empty value clears one); --new records a renewal
+    (filled in with the options given, or blank for them to fill in later).
     """
     from cloudctl.domain.contracts import ContractFields, contract_history, set_contract
 
@@ -264,8 +269,22 @@ def service_contract(
     )  # fmt: skip
     if given.given() or new:
         with database(ctx).write() as session:
-            service, _contract, changed = set_contract(session, name, given, category=category, new=new)
-            if new:
+            service, contract, changed = set_contract(session, name, given, category=category, new=new)
+            fill_in = (
+                f'Fill it in as it is signed: cloudctl service contract "{service.name}" --dpa-signed DATE '
+                "--dpa-reference REF --end DATE"
+            )
+            if new and contract is None:
+                say(
+                    f"Nothing recorded: '{service.name}' ({service.category}) has no agreement with anything "
+                    f"on it yet (none, or a renewal already started), so there is nothing to renew. {fill_in}"
+                )
+            elif new and not changed:
+                say(
+                    f"Started a new agreement for '{service.name}' ({service.category}); the earlier one is "
+                    f"kept. Until it is signed, report contracts lists it as missing-agreement. {fill_in}"
+                )
+            elif new:
                 say(
                     f"Recorded a new agreement for '{service.name}' ({service.category}); "
                     "the earlier one is kept."

@@ -68,6 +68,11 @@ def init(
         )
         record = settings_record(settings)
     say(f"The database is {db.location.describe()}.")
+    if sign_off_role is not None:
+        say(
+            "Sign-offs already recorded keep their standing: each counts if it was given by the role the "
+            "school required at the time (see cloudctl assess history SERVICE)."
+        )
     render_record(record, OutputFormat.table, title="School settings")
 
 

@@ -284,7 +284,9 @@ class AssessmentEvent(SQLModel, table=True):
     occurred_on: date
     by_name: str | None = None
     role: str | None = Field(default=None, max_length=20)
-    # A screening's answers (a JSON object, question key to true/false) and its verdict.
+    # A screening's answers (a JSON object, question key to true/false) and its verdict. For a sign-off, the
+    # verdict is the role the school required when it was recorded: a sign-off by that role counts
+    # (cloudctl.domain.assessment_workflow.sign_off_counts), whatever the setting becomes later.
     answers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     verdict: str | None = Field(default=None, max_length=30)
     recorded_at: datetime = Field(default_factory=utcnow)

@@ -10,6 +10,10 @@ The rules, in one place:
 - An approval whose residual risk is high needs a sign-off by the role the school sets (DPO unless
   `cloudctl init --sign-off-role` says otherwise). The assessment is recorded as "approved pending
   sign-off" and the service is not approved until that sign-off is recorded.
+- A sign-off counts when it was given by the role the school required AT THE TIME it was recorded
+  (`sign_off_counts`, the one rule the service's status and `assess history` both ask): a later change of
+  the setting neither undoes a valid sign-off nor validates one by another role. The setting keeps no
+  history, so each sign-off records the role required then (in the event's `verdict`).
 - A condition is open from the assessment until `assess condition-met`; past its due date it is overdue.
 """
 
@@ -164,13 +168,22 @@ def needs_sign_off(assessment: RiskAssessment) -> bool:
     return assessment.outcome in APPROVING_OUTCOMES and assessment.residual_risk == "high"
 
 
+def required_role(event: AssessmentEvent, settings: SchoolSettings) -> str:
+    """The role the school required when this sign-off was recorded. A sign-off recorded before cloudctl
+    kept it (none has it) is taken to be under the setting as it stands: the best there is to go on."""
+    return event.verdict or settings.sign_off_role
+
+
+def sign_off_counts(event: AssessmentEvent, settings: SchoolSettings) -> bool:
+    """Whether a sign-off completes a high-risk approval: given by the role required when it was recorded."""
+    return event.kind == "sign-off" and event.role == required_role(event, settings)
+
+
 def awaiting_sign_off(session: Session, assessment: RiskAssessment, settings: SchoolSettings) -> bool:
-    """Whether this approval still waits for a sign-off by the role the school sets."""
+    """Whether this approval still waits for a sign-off that counts (`sign_off_counts`)."""
     if not needs_sign_off(assessment):
         return False
-    return not any(
-        event.role == settings.sign_off_role for event in events_of(session, assessment, "sign-off")
-    )
+    return not any(sign_off_counts(event, settings) for event in events_of(session, assessment, "sign-off"))
 
 
 def parse_role(text: str) -> str:
@@ -225,8 +238,15 @@ def sign_off(
             f"The sign-off ({on.isoformat()}) cannot come before the assessment it signs off "
             f"({assessment.assessed_on.isoformat()})."
         )
+    settings = get_settings(session)
     for event in events_of(session, assessment, "sign-off"):
-        if event.role == role and event.by_name == by:
+        # The same person and role again changes nothing, unless the role required has changed since: then
+        # the sign-off given again is judged under today's requirement, so it is recorded.
+        if (
+            event.role == role
+            and event.by_name == by
+            and required_role(event, settings) == settings.sign_off_role
+        ):
             return StepRecorded(
                 service,
                 None,
@@ -240,11 +260,12 @@ def sign_off(
         occurred_on=on,
         by_name=by,
         role=role,
+        # The role the school requires now: what this sign-off is judged by, whatever the setting becomes.
+        verdict=settings.sign_off_role,
     )
     session.add(event)
     session.flush()
     follow_latest_assessment(session, service)
-    settings = get_settings(session)
     message = (
         f"Recorded the sign-off by {by} ({role}) on {on.isoformat()} of the assessment of "
         f"{assessment.assessed_on.isoformat()}"

@@ -9,7 +9,13 @@ from datetime import date
 from sqlmodel import Session, select
 
 from cloudctl.db.models import AssessmentEvent, RiskAssessment, SchoolSettings, Service, ServiceChange, utcnow
-from cloudctl.domain.assessment_workflow import awaiting_sign_off, needs_sign_off, parse_risk
+from cloudctl.domain.assessment_workflow import (
+    awaiting_sign_off,
+    needs_sign_off,
+    parse_risk,
+    required_role,
+    sign_off_counts,
+)
 from cloudctl.domain.service_records import review_date
 from cloudctl.domain.services import get_service
 from cloudctl.domain.settings import get_settings
@@ -277,10 +283,7 @@ def assessment_history(
                 "conditions": assessment.conditions,
                 "conditions_due": format_date(assessment.conditions_due),
                 "conditions_met": met[0].occurred_on.isoformat() if met else None,
-                "signed_off": "; ".join(
-                    f"{event.by_name} ({event.role}) {event.occurred_on.isoformat()}" for event in signed
-                )
-                or None,
+                "signed_off": "; ".join(_signed_off(event, settings) for event in signed) or None,
                 "next_review": review_due(service, assessment, settings).isoformat(),
                 "next_review_set": assessment.next_review is not None,
                 "changed_since": "; ".join(
@@ -295,3 +298,12 @@ def assessment_history(
         )
     rows.sort(key=lambda row: (row["assessed_on"], row["step"] == "assessment"))
     return service, rows
+
+
+def _signed_off(event: AssessmentEvent, settings: SchoolSettings) -> str:
+    """A sign-off as the evidence reads: who, in what role, when; and, where it does not count
+    (`sign_off_counts`), the role the school required when it was given."""
+    role = event.role
+    if not sign_off_counts(event, settings):
+        role += f"; the school then required the {required_role(event, settings)}"
+    return f"{event.by_name} ({role}) {event.occurred_on.isoformat()}"

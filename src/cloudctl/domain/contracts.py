@@ -2,7 +2,9 @@
 
 A service has a list of agreements with its provider; the latest is the current one. `service contract`
 corrects the current agreement (or starts the first); `--new` records a renewal, leaving the old one on
-record. The notice date is the last day to give notice: the contract's end minus its notice period.
+record: with the options given it is filled in at once, alone it starts a blank agreement that later
+corrections fill in as the renewal is signed (unless the current one is blank already: nothing to renew).
+The notice date is the last day to give notice: the contract's end minus its notice period.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class ContractFields:
 
     def given(self) -> list[str]:
         return [field.name for field in fields(self) if getattr(self, field.name) is not None]
+
+
+def is_blank(contract: ServiceContract) -> bool:
+    """An agreement with nothing recorded on it yet (a renewal started with `--new` alone)."""
+    return all(getattr(contract, name) is None for name in OPTION_NAMES)
 
 
 def shift_months(day: date, months: int) -> date:
@@ -126,20 +133,25 @@ def set_contract(
     category: str | None = None,
     new: bool = False,
     today: date | None = None,
-) -> tuple[Service, ServiceContract, list[str]]:
-    """Correct the service's current agreement (or start its first), or with `new` record a renewal.
+) -> tuple[Service, ServiceContract | None, list[str]]:
+    """Correct the service's current agreement (or start its first), or with `new` record a renewal: filled
+    in with the options given, or blank (for corrections to fill in) when none are.
 
-    Returns the service, the agreement and the names of the options that changed it.
+    Returns the service, the agreement and the names of the options that changed it. A renewal with nothing
+    given when the current agreement is blank, or when there is none, records nothing: the agreement is None.
     """
     today = today or date.today()
     service = get_service(session, name, category)
-    if not given.given():
+    if not given.given() and not new:
         raise InvalidInput(
             "Give what to record: --dpa-signed, --dpa-reference, --dpa-location, --start, --end or "
-            "--notice-months (see: cloudctl service contract --help)."
+            "--notice-months, or --new to start a renewal (see: cloudctl service contract --help)."
         )
     values = _checked(given, today)
     history = contracts_of(session, service)
+    nothing = all(value is None for value in values.values())
+    if new and nothing and (not history or is_blank(history[-1])):
+        return service, None, []
     contract = ServiceContract(service_id=service.id) if new or not history else history[-1]
     starts = values.get("starts_on", contract.starts_on)
     ends = values.get("ends_on", contract.ends_on)

@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 from cloudctl.domain.providers import clean_url
+from cloudctl.domain.service_years import check_taught_years
 from cloudctl.domain.services import gate_extra, gate_field
 from cloudctl.errors import ImportRejected, InvalidInput, Problem
 from cloudctl.importers.register_document import RegisterDocument, RegisterEntry, RegisterSection
@@ -123,7 +124,7 @@ def _gate_entry(gate: _Gate, entry: RegisterEntry) -> RegisterEntry:
             gate.check(
                 line, clean_url, gated, "privacy policy address" if field == "privacy_url" else "website"
             )
-        if gated and field == "year_groups":
-            gate.check(line, parse_year_groups, gated, gate.years)
+        if gated and field == "year_groups" and gate.check(line, parse_year_groups, gated, gate.years):
+            gate.check(line, check_taught_years, gated, gate.years, of=of)
         fields[label] = gated or ""
     return replace(entry, name=name or entry.name, fields=fields)

@@ -2,12 +2,20 @@
 
 The ICO expects a DPIA to be revisited when the processing changes. What counts, here:
 
-- data shared: a category added is a widening (even if another was removed); only removed, a narrowing;
+- data shared: a category added is a widening (even if another was removed); only removed, or replaced by
+  a part of it (first name for full name: cloudctl.vocab.data_containment), a narrowing;
 - year groups: more year groups, or from none to selected pupils to whole years, is a widening;
 - provider: any change of provider (a different company holds the data);
 - storage location: further from the UK (UK, then EEA, then elsewhere) is a widening, nearer a narrowing;
   a location recorded for the first time is a widening unless it is the UK;
-- lawful basis: a change from one basis to another; recording it for the first time does not outdate.
+- lawful basis: a change from one basis to another; recording it for the first time does not outdate;
+- section (`service edit --move-to`): any move between the register's sections. Each section is a footing
+  the assessment judged the processing on: pupil services rest on parents' consent (opt in, opt out at any
+  time, an offline alternative); school management is needed to run the school (no opt-out, the school's
+  public task); other online services are data potentially shared under controls; legal requirements are
+  statutory sharing (a legal obligation). A move takes away or gives parents' choice, or changes the basis
+  the school relies on, so whichever way it goes the assessment is reviewed. Moves are rare and deliberate:
+  a review too many costs little, an assessment left judging the wrong footing does not.
 
 A widening or changed entry dated after the latest assessment (or on its day but recorded after it)
 makes that assessment outdated: its review falls due on the day of the change. Narrowing, first-recorded
@@ -33,6 +41,7 @@ FIELD_LABELS = {
     "provider": "provider",
     "storage_location": "storage location",
     "lawful_basis": "lawful basis",
+    "category": "section",
 }
 _STORAGE_RANK = {"UK": 0, "EEA": 1, "elsewhere": 2}
 _SCOPE_RANK = {"none": 0, "selected": 1, "years": 2}
@@ -49,10 +58,12 @@ class ServiceFacts:
     provider_id: int | None
     storage_location: str | None
     lawful_basis: str | None
+    category: str  # the register's section: pupil, management, other or statutory
 
 
 def facts_of(service: Service) -> ServiceFacts:
     return ServiceFacts(
+        category=service.category,
         categories=tuple(json.loads(service.data_categories or "[]")),
         year_scope=service.year_scope,
         year_codes=tuple(code for code in (service.year_codes or "").split(",") if code),
@@ -72,10 +83,11 @@ class Difference:
 
 
 def _data_shared(before: ServiceFacts, after: ServiceFacts) -> Difference | None:
-    added = [c for c in after.categories if c not in before.categories]
-    removed = [c for c in before.categories if c not in after.categories]
-    if not added and not removed:
+    from cloudctl.vocab.data_containment import not_covered, same_data
+
+    if same_data(before.categories, after.categories):
         return None
+    added = not_covered(after.categories, before.categories)
     return Difference(
         "data_shared",
         ", ".join(before.categories) or None,
@@ -121,6 +133,8 @@ def differences(before: ServiceFacts, after: ServiceFacts) -> list[Difference]:
     if before.provider_id != after.provider_id:
         found.append(Difference("provider", None, None, "changed"))
     found += [_storage(before, after), _lawful_basis(before, after)]
+    if before.category != after.category:
+        found.append(Difference("category", before.category, after.category, "changed"))
     return [difference for difference in found if difference is not None]
 
 
@@ -187,9 +201,10 @@ def describe(field: str, before: str | None, after: str | None, effect: str) -> 
         "first-recorded": "recorded",
         "cleared": "cleared",
     }.get(effect, effect)
-    if field == "data_shared" and before is not None and after is not None:
-        old = [part.strip() for part in before.split(",")]
-        added = [part.strip() for part in after.split(",") if part.strip() not in old]
+    if field == "data_shared" and effect == "widening" and before is not None and after is not None:
+        from cloudctl.vocab.data_containment import not_covered
+
+        added = not_covered([part.strip() for part in after.split(",")], before.split(","))
         if added:
             return f"{label} {verb}: added {', '.join(added)}"
     return f"{label} {verb}: {before or '(none)'} -> {after or '(none)'}"

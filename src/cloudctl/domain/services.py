@@ -165,7 +165,11 @@ def _apply_fields(session: Session, service: Service, fields: ServiceFields) -> 
     if fields.service_type is not None:
         put("service_type", fields.service_type.strip())
     if fields.year_groups is not None:
-        groups = parse_year_groups(fields.year_groups, school_years(get_settings(session)))
+        from cloudctl.domain.service_years import check_taught_years
+
+        taught = school_years(get_settings(session))
+        groups = parse_year_groups(fields.year_groups, taught)
+        check_taught_years(fields.year_groups, taught)
         put("year_groups_text", fields.year_groups.strip())
         put("year_scope", groups.scope)
         put("year_codes", ",".join(groups.codes))
@@ -271,8 +275,6 @@ def edit_service(
     if told_parents and {"purpose", "data shared"} & set(changed):
         session.flush()
         record_version(session, service)
-    # What matters to the risk assessment (more data, more pupils, another provider...) is kept as history.
-    record_changes(session, service, facts_before, changed_on=today or date.today(), source=source)
     target_name = clean_name(new_name, "service") if new_name is not None else service.name
     target_category = parse_category(new_category) if new_category is not None else service.category
     if (target_name, target_category) != (service.name, service.category):
@@ -289,6 +291,9 @@ def edit_service(
             changed.append("category")
         service.name, service.category = target_name, target_category
         service.updated_at = utcnow()
+    # What matters to the risk assessment (more data, more pupils, another provider, another section...) is
+    # kept as history.
+    record_changes(session, service, facts_before, changed_on=today or date.today(), source=source)
     session.add(service)
     session.flush()
     return service, changed

@@ -218,6 +218,11 @@ for _category in ALL_CATEGORIES:
 _NOTHING = {_norm(word) for word in ("none", "nothing", "nil", "n/a", "no data")}
 
 
+def phrase_key(text: str) -> str:
+    """How two phrases are compared: "Last names" and "last name" are the same phrase."""
+    return _norm(text)
+
+
 def lookup(name: str) -> Category | None:
     """The category a name, key or alias stands for, or None if it is not in the vocabulary."""
     return _BY_NAME.get(_norm(name)) if name else None

@@ -163,3 +163,32 @@ def parse_year_groups(text: str | None, school_years: tuple[str, ...]) -> YearGr
         return YearGroups("years", parse_year_list(cleaned), original)
     except InvalidInput:
         raise InvalidInput(f'Year groups "{original}" not recognised: use {_GROUP_FORMS}.') from None
+
+
+def untaught_years(text: str | None, school_years: tuple[str, ...]) -> tuple[str, ...]:
+    """The years a register's year-group text names that the school does not teach, in curriculum order.
+
+    A key stage stands for the part of it the school teaches ("EYFS" in a Reception-Year 6 school is its
+    Reception), so a stage is outside only when the school teaches none of it. "All", selected pupils and
+    nobody are never outside. The text is one `parse_year_groups` has read.
+    """
+    cleaned = " ".join((text or "").split())
+    if (
+        not school_years
+        or not cleaned
+        or any(pattern.fullmatch(cleaned) for pattern in (_NONE, _SELECTED, _ALL))
+    ):
+        return ()
+    taught = set(school_years)
+    outside: list[str] = []
+    after_stage = False
+    for item in _ITEM_SEP.split(cleaned):
+        if after_stage and _STAGE_NUMBER.fullmatch(item):
+            codes, stage = KEY_STAGES[f"ks{item}"], True
+        else:
+            stage = after_stage = bool(_STAGE.fullmatch(item))
+            codes = _parse_item(item)
+        if stage and taught & set(codes):
+            continue
+        outside += [code for code in codes if code not in taught]
+    return sort_codes(outside)
