@@ -180,17 +180,25 @@ BARE_QUERIES = {
 assert BARE_QUERIES["not in"] != BARE
 
 
+# The clock: this thread's CPU time by default. The report and the bare queries run in this one thread
+# (SQLite is in-process), so CPU time counts all their work, and on a shared machine it does not count
+# the time other processes hold the CPU, which wall-clock time does, unevenly. --clock wall for wall time.
+CLOCK = [time.thread_time]
+
+
 def timed(action) -> float:
-    started = time.perf_counter()
+    started = CLOCK[0]()
     action()
-    return time.perf_counter() - started
+    return CLOCK[0]() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=41)
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
     args = parser.parse_args()
+    CLOCK[0] = time.thread_time if args.clock == "cpu" else time.perf_counter
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "cloudctl.db"
         build(path, args.services)
@@ -226,7 +234,7 @@ def main() -> None:
         states[row["state"]] = states.get(row["state"], 0) + 1
     listed = ", ".join(f"{name} {min(values) * 1000:.1f} ms" for name, values in times.items())
     print(f"{args.services:,} services; report rows by state: {states}; bare SQL: {len(bare_rows)} rows")
-    print(f"best of {args.rounds} rounds: bare SQL {listed}")
+    print(f"best of {args.rounds} rounds ({args.clock} time): bare SQL {listed}")
     print(
         f"overdue report {min(report) * 1000:.1f} ms / best bare SQL ({best_name}) {min(bare) * 1000:.1f} ms"
         f" = {min(report) / min(bare):.2f}x (target <= 1.5); medians: "
