@@ -1,28 +1,35 @@
 """Which services' risk assessments are overdue, due soon, outdated by a change to the service, or were
 never done; and which assessments' conditions are past their due date.
 
-The facts come from four plain queries (services with their providers, the assessments, the changes
-that outdate an assessment, the conditions met); the rules are cloudctl.domain.assessments.review_due
-(when a review falls due) and cloudctl.domain.service_changes.changes_since (what outdates an
-assessment). A service whose latest assessment is outdated is listed as changed-since-assessed, its
-review due on the day of the first change after it.
+The facts come from four plain queries (services with their providers and latest assessments, the changes
+that outdate an assessment, the conditions met, the school's review interval); the rules are
+cloudctl.domain.service_records.review_date (when a review falls due) and
+cloudctl.domain.service_changes.changes_since (what outdates an assessment). A service whose latest
+assessment is outdated is listed as changed-since-assessed, its review due on the day of the first change
+after it.
+
+The queries go straight to the driver (cloudctl.db.fast_read.fetch_rows): on a trust's register of
+thousands of services, SQLAlchemy's per-value type processing of the result (dates, datetimes) cost more
+than the queries themselves (benchmarks/overdue_report.py, issue 12's 1.5x target). Each date is parsed
+once, here (_day, _moment); the rules then see real dates and datetimes, as they would from the ORM.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from cloudctl.db.models import AssessmentEvent, Provider, RiskAssessment, Service, ServiceChange
+from cloudctl.db.fast_read import fetch_rows
+from cloudctl.db.models import SchoolSettings
 from cloudctl.domain.service_changes import OUTDATING, changes_since, describe
 from cloudctl.domain.service_records import review_date
-from cloudctl.domain.settings import get_settings
 from cloudctl.domain.vocabulary import CATEGORY_ORDER
-from cloudctl.vocab.dates import check_as_of, check_within, format_date
+from cloudctl.vocab.dates import check_as_of, check_within
 
 STATE_ORDER = {
     "never-assessed": 0,
@@ -38,61 +45,79 @@ OVERDUE_KEYS = (
     "changed_on", "status",
 )  # fmt: skip
 
-
-def _services(session: Session) -> list:
-    """Each service not retired, with its provider (if any) and its latest assessment (if any): the latest
-    date, of two on a day the later recorded."""
-    s, p, a = Service.__table__.c, Provider.__table__.c, RiskAssessment.__table__.alias("a")
-    latest = (
-        select(RiskAssessment.__table__.c.id)
-        .where(RiskAssessment.__table__.c.service_id == s.id)
-        .order_by(RiskAssessment.__table__.c.assessed_on.desc(), RiskAssessment.__table__.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            s.id,
-            s.name,
-            s.category,
-            s.status,
-            s.review_months,
-            s.position,
-            p.name.label("provider"),
-            a.c.id.label("assessment_id"),
-            a.c.assessed_on,
-            a.c.next_review,
-            a.c.recorded_at,
-            a.c.conditions,
-            a.c.conditions_due,
-        )
-        .select_from(
-            Service.__table__.outerjoin(Provider.__table__, s.provider_id == p.id).outerjoin(
-                a, a.c.id == latest
-            )
-        )
-        .where(s.status != "retired")
-    )
-    return session.connection().execute(query).all()
+# Each service not retired, with its provider (if any) and its latest assessment (if any): the latest
+# date, of two on a day the later recorded. In the register's position order (the report's last tie-break).
+SERVICES_SQL = """
+SELECT s.id, s.name, s.category, s.status, s.review_months, p.name,
+       a.id, a.assessed_on, a.next_review, a.recorded_at, a.conditions, a.conditions_due
+FROM service s
+LEFT JOIN provider p ON p.id = s.provider_id
+LEFT JOIN risk_assessment a ON a.id = (
+    SELECT r.id FROM risk_assessment r WHERE r.service_id = s.id
+    ORDER BY r.assessed_on DESC, r.id DESC LIMIT 1
+)
+WHERE s.status <> ?
+ORDER BY s.position, s.id
+"""
+# The changes that can outdate an assessment (widening or changed), oldest first.
+CHANGES_SQL = """
+SELECT c.service_id, c.changed_on, c.recorded_at, c.field, c.before, c.after, c.effect
+FROM service_change c WHERE c.effect IN (?, ?) ORDER BY c.changed_on, c.id
+"""
+CONDITIONS_MET_SQL = "SELECT risk_assessment_id FROM assessment_event WHERE kind = ?"
+SCHOOL_MONTHS_SQL = "SELECT review_months FROM school_settings WHERE id = ?"
 
 
-def _outdating_changes(session: Session, as_of: date) -> dict[int, list]:
-    c = ServiceChange.__table__.c
-    query = (
-        select(c.service_id, c.changed_on, c.recorded_at, c.field, c.before, c.after, c.effect)
-        .where(c.effect.in_(sorted(OUTDATING)), c.changed_on <= as_of)
-        .order_by(c.changed_on, c.id)
-    )
-    changes: dict[int, list] = defaultdict(list)
-    for row in session.connection().execute(query):
-        changes[row.service_id].append(row)
+def _day(value: object) -> date | None:
+    # SQLite hands dates back as ISO text, PostgreSQL as dates.
+    return date.fromisoformat(value[:10]) if value.__class__ is str else value  # type: ignore[index,return-value]
+
+
+def _moment(value: object) -> datetime:
+    # SQLite hands date-times back as ISO text, PostgreSQL as datetimes.
+    return datetime.fromisoformat(value) if value.__class__ is str else value  # type: ignore[arg-type,return-value]
+
+
+class Change(NamedTuple):
+    """An outdating change, with what changes_since and describe read of it."""
+
+    changed_on: date
+    recorded_at: datetime
+    field: str
+    before: str | None
+    after: str | None
+    effect: str
+
+
+class Assessed(NamedTuple):
+    """What changes_since reads of an assessment."""
+
+    assessed_on: date
+    recorded_at: datetime
+
+
+def _outdating_changes(session: Session, as_of: date) -> dict[int, list[Change]]:
+    changes: dict[int, list[Change]] = defaultdict(list)
+    for service_id, changed_on, recorded_at, field, before, after, effect in fetch_rows(
+        session, CHANGES_SQL, sorted(OUTDATING)
+    ):
+        day = _day(changed_on)
+        if day <= as_of:  # type: ignore[operator]
+            changes[service_id].append(Change(day, _moment(recorded_at), field, before, after, effect))  # type: ignore[arg-type]
     return changes
 
 
+def _school_review_months(session: Session) -> int:
+    """The school's interval between reviews (get_settings(session).review_months, read lean)."""
+    found = fetch_rows(session, SCHOOL_MONTHS_SQL, (1,))
+    return found[0][0] if found else SchoolSettings.model_fields["review_months"].default
+
+
 def _conditions_met(session: Session) -> set[int]:
-    e = AssessmentEvent.__table__.c
-    query = select(e.risk_assessment_id).where(e.kind == "condition-met")
-    return set(session.connection().execute(query).scalars())
+    return {row[0] for row in fetch_rows(session, CONDITIONS_MET_SQL, ("condition-met",))}
+
+
+NEVER_ASSESSED = (("never-assessed", None, None, None),)
 
 
 def overdue_assessments(
@@ -101,49 +126,89 @@ def overdue_assessments(
     # Bounded, so that the date arithmetic below cannot overflow (as of 9999-12-31, within 10**12 days).
     check_as_of(as_of, today or date.today())
     check_within(within_days)
-    settings = get_settings(session)
+    school_months = _school_review_months(session)
     changes = _outdating_changes(session, as_of)
     met = _conditions_met(session)
     horizon = as_of + timedelta(days=within_days)
     # review_date, remembered: many services share an assessment date and interval.
     due_of = lru_cache(maxsize=None)(review_date)
-    school_months = settings.review_months
-    rows = []
-    for service in _services(session):
-        last = service if service.assessment_id is not None else None
-        found = _findings(service, last, changes, met, due_of, school_months, as_of, horizon)
-        for state, due, detail, changed_on in found:
-            rows.append(
-                {
-                    "service": service.name,
-                    "category": service.category,
-                    "provider": service.provider,
-                    "last_assessed": format_date(last.assessed_on if last else None),
-                    "review_due": format_date(due),
-                    "days_overdue": (as_of - due).days if due is not None else None,
-                    "state": state,
-                    "detail": detail,
-                    "changed_on": format_date(changed_on),
-                    "status": service.status,
-                    "_order": (CATEGORY_ORDER.index(service.category), service.position, service.id),
-                }
+    category_rank = {category: rank for rank, category in enumerate(CATEGORY_ORDER)}
+    found_rows = []
+    # One pass over plain rows: no ORM objects, each date parsed once (None stays None).
+    for (
+        service_id, name, category, status, review_months, provider,
+        assessment_id, assessed_on, next_review, recorded_at, conditions, conditions_due,
+    ) in fetch_rows(session, SERVICES_SQL, ("retired",)):  # fmt: skip
+        if assessment_id is None:
+            last_assessed = None
+            found = NEVER_ASSESSED
+        else:
+            assessed = _day(assessed_on)
+            last_assessed = assessed.isoformat()  # type: ignore[union-attr]
+            found = _findings(
+                assessed,  # type: ignore[arg-type]
+                None if next_review is None else _day(next_review),
+                review_months or school_months,
+                recorded_at,
+                conditions,
+                None if conditions_due is None else _day(conditions_due),
+                assessment_id in met,
+                changes.get(service_id),
+                due_of,
+                as_of,
+                horizon,
             )
-    # Never assessed first (nobody has looked at all), then outdated, then the most overdue; within each, the
-    # register's order.
-    rows.sort(key=lambda r: (STATE_ORDER[r["state"]], -(r["days_overdue"] or 0), r["_order"]))
-    for r in rows:
-        del r["_order"]
-    return rows
+        for state, due, detail, changed_on in found:
+            days = (as_of - due).days if due is not None else None
+            row = {
+                "service": name,
+                "category": category,
+                "provider": provider,
+                "last_assessed": last_assessed,
+                "review_due": due.isoformat() if due is not None else None,
+                "days_overdue": days,
+                "state": state,
+                "detail": detail,
+                "changed_on": changed_on.isoformat() if changed_on is not None else None,
+                "status": status,
+            }
+            found_rows.append((_order_key(state, days or 0, category_rank[category]), row))
+    # Never assessed first (nobody has looked at all), then outdated, then the most overdue; within each,
+    # the register's order: by section, then position and id (the rows' order: the sort is stable).
+    found_rows.sort(key=itemgetter(0))
+    return [row for _, row in found_rows]
+
+
+# The sort key (state, most days overdue first, section) packed in one integer: sorting integers is several
+# times faster than sorting tuples. Days lie within +-(date.max - date.min).days < 2**22 and sections
+# number fewer than 8, so each part keeps to its own bits and the integers order as the tuples would.
+_DAYS_BITS, _SECTION_BITS = 23, 3
+assert len(CATEGORY_ORDER) <= 1 << _SECTION_BITS
+
+
+def _order_key(state: str, days: int, section_rank: int) -> int:
+    state_and_days = (STATE_ORDER[state] << _DAYS_BITS) + (1 << (_DAYS_BITS - 1)) - days
+    return (state_and_days << _SECTION_BITS) + section_rank
 
 
 def _findings(
-    service, last, changes, met, due_of, school_months: int, as_of: date, horizon: date
+    assessed_on: date,
+    next_review: date | None,
+    months: int,
+    recorded_at: object,
+    conditions: str | None,
+    conditions_due: date | None,
+    condition_met: bool,
+    changes: list[Change] | None,
+    due_of,
+    as_of: date,
+    horizon: date,
 ) -> list[tuple]:
-    """(state, due, detail, changed_on) for each thing the report says about one service."""
-    if last is None:
-        return [("never-assessed", None, None, None)]
+    """(state, due, detail, changed_on) for each thing the report says about one assessed service: its latest
+    assessment (assessed_on ... condition_met), the outdating changes to it, and `due_of` (review_date)."""
     found = []
-    since = changes_since(changes.get(service.id, []), last)
+    # recorded_at (as the driver gave it) is parsed only where there are changes to compare it with.
+    since = changes_since(changes, Assessed(assessed_on, _moment(recorded_at))) if changes else ()  # type: ignore[arg-type]
     if since:
         # The review falls due on the day the service changed.
         first = since[0].changed_on
@@ -152,18 +217,14 @@ def _findings(
         )
         found.append(("changed-since-assessed", first, detail, first))
     else:
-        due = due_of(last.assessed_on, last.next_review, service.review_months or school_months)
+        due = due_of(assessed_on, next_review, months)
         if due < as_of:
             found.append(("overdue", due, None, None))
         elif due <= horizon:
             found.append(("due-soon", due, None, None))
-    if last.conditions and last.conditions_due is not None and last.assessment_id not in met:
-        if last.conditions_due < as_of:
-            found.append(
-                ("condition-overdue", last.conditions_due, f"condition not met: {last.conditions}", None)
-            )
-        elif last.conditions_due <= horizon:
-            found.append(
-                ("condition-due-soon", last.conditions_due, f"condition open: {last.conditions}", None)
-            )
+    if conditions and conditions_due is not None and not condition_met:
+        if conditions_due < as_of:
+            found.append(("condition-overdue", conditions_due, f"condition not met: {conditions}", None))
+        elif conditions_due <= horizon:
+            found.append(("condition-due-soon", conditions_due, f"condition open: {conditions}", None))
     return found

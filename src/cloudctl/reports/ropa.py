@@ -249,26 +249,28 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
         elif changed and _id in changed and _outdated(changed[_id], assessed_on, assessed_recorded, as_of):
             state = "changed-since-assessed"
         else:
+            # ISO text compared as text (_iso inlined: this loop runs once per service).
             if next_review is not None:
-                overdue = _iso(next_review) < when
+                overdue = (next_review if next_review.__class__ is str else next_review.isoformat()) < when
             else:
                 months = review_months or months_default
                 before = thresholds.get(months)
                 if before is None:
                     before = thresholds[months] = overdue_before(as_of, months)
-                overdue = _iso(assessed_on) < before
+                overdue = (assessed_on if assessed_on.__class__ is str else assessed_on.isoformat()) < before
             state = "overdue" if overdue else "current"
         # The agreement in words: "signed D; ref R; kept at L; contract ends E".
         if signed is None:
             agreement = None if needed else NO_AGREEMENT_NEEDED
         else:
-            agreement = "signed " + (signed if signed.__class__ is str else signed.isoformat())
-            if reference:
-                agreement += "; ref " + reference
-            if dpa_location:
-                agreement += "; kept at " + dpa_location
-            if ends is not None:
-                agreement += "; contract ends " + (ends if ends.__class__ is str else ends.isoformat())
+            if ends is not None and ends.__class__ is not str:
+                ends = ends.isoformat()
+            agreement = (
+                f"signed {signed if signed.__class__ is str else signed.isoformat()}"
+                f"{'; ref ' + reference if reference else ''}"
+                f"{'; kept at ' + dpa_location if dpa_location else ''}"
+                f"{'' if ends is None else '; contract ends ' + ends}"
+            )
         record = {
             "service": name,
             "category": category,
