@@ -123,10 +123,13 @@ def _held(
     facts = deletion_facts(session)
     held: dict[int, set[int]] = {}
     for key, export_id in last.items():
-        # Only what was recorded by then: a request or confirmation dated later had not happened.
-        known = [fact for fact in facts.get(key, ()) if fact.on_date <= day]
-        if pair_state(exports[export_id][1], known).held:
-            held.setdefault(key[1], set()).add(key[0])
+        pair_facts = facts.get(key)
+        if pair_facts:
+            # Only what was recorded by then: a request or confirmation dated later had not happened.
+            known = [fact for fact in pair_facts if fact.on_date <= day]
+            if not pair_state(exports[export_id][1], known).held:
+                continue
+        held.setdefault(key[1], set()).add(key[0])  # sent, and never a deletion event since: held
     return held
 
 
