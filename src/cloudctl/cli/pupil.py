@@ -173,7 +173,7 @@ def pupil_list(
 @app.command("show")
 def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputFormat.table):
     """Everything held about one pupil: the record, every service holding their data now, and their
-    consent history (the subject-access view)."""
+    consent history (the subject-access view). A UPN replaced by change-upn finds the pupil too."""
     from cloudctl.cli.consent import HISTORY_COLUMNS
     from cloudctl.domain.consent_views import subject_access
     from cloudctl.domain.upn_identity import pupil_by_upn
