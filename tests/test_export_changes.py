@@ -52,13 +52,14 @@ def test_the_first_changes_file_adds_everyone_the_full_export_sends(school):
     (record,) = school.json("export", "history")
     assert record["kind"] == "changes" and record["pupils"] == 3
     assert record["fields"] == ["forename", "surname", "class_name"]
-    assert changes(school) == []  # the provider now holds what a full export sends
+    assert changes(school) == []  # the provider now holds what a full export sends: nothing to write
 
 
-def test_nothing_changed_since_a_full_export_is_an_empty_file_still_recorded(school):
+def test_nothing_changed_since_a_full_export_writes_and_records_nothing(school):
     school.ok("export", "enrolment", SERVICE)
-    assert changes(school) == []
-    assert [row["pupils"] for row in school.json("export", "history")] == [3, 0]
+    result = school.ok("export", "enrolment", SERVICE, "--changes")
+    assert result.stdout == "" and "Nothing has changed for 'My Maths' since the export of" in result.stderr
+    assert [row["pupils"] for row in school.json("export", "history")] == [3]
 
 
 def test_a_changed_class_is_an_update(school):

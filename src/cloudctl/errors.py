@@ -40,6 +40,13 @@ class Conflict(CloudctlError):
     """The action clashes with what is already recorded (a duplicate, an entry in use)."""
 
 
+class NothingToDo(CloudctlError):
+    """What was asked is already recorded, so nothing was written: not a failure (exit 0), as a decision
+    already standing is not. The message starts "Nothing recorded:" and says what stands."""
+
+    exit_code = 0
+
+
 class DatabaseUnavailable(CloudctlError):
     """The database cannot be opened, reached or upgraded."""
 

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import ForceOption, FormatOption, database, parse_date_option, say
+from cloudctl.cli.context import (
+    ForceOption,
+    FormatOption,
+    RecordedByOption,
+    database,
+    parse_date_option,
+    say,
+)
 from cloudctl.cli.render import OutputFormat, render
 from cloudctl.errors import InvalidInput
 
@@ -34,9 +41,6 @@ RelationshipOption = Annotated[
     typer.Option("--relationship", help="The person's relationship to the pupil, e.g. mother, carer."),
 ]
 NoteOption = Annotated[str | None, typer.Option("--note", help="Anything worth keeping with the record.")]
-RecordedByOption = Annotated[
-    str | None, typer.Option("--recorded-by", help="Who is recording it (default your login name).")
-]
 CategoryOption = Annotated[
     str | None, typer.Option("--category", "-c", help="Needed when a name is in two sections.")
 ]

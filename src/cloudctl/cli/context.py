@@ -33,6 +33,29 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="The date to judge by (default today; from 2000 to ten years ahead)."),
 ]
+
+
+def check_recorded_by(value: str | None) -> str | None:
+    """--recorded-by as given: left out, the login name is recorded; given empty or blank, it is refused
+    (a script's unset variable, `--recorded-by "$WHO"`, must not put the login name on the record unseen)."""
+    if value is None:
+        return None
+    from cloudctl.vocab.text import gate_name
+
+    return gate_name(
+        value,
+        "name given with --recorded-by",
+        required=True,
+        hint='For example --recorded-by "Jane Smith"; or leave --recorded-by out to record your login name.',
+    )
+
+
+RecordedByOption = Annotated[
+    str | None,
+    typer.Option(
+        "--recorded-by", callback=check_recorded_by, help="Who records it (default your login name)."
+    ),
+]
 CategoryOption = Annotated[
     str | None,
     typer.Option(

@@ -13,6 +13,7 @@ from cloudctl.cli.context import (
     FailIfAnyOption,
     ForceOption,
     FormatOption,
+    RecordedByOption,
     database,
     parse_date_option,
     say,
@@ -34,9 +35,6 @@ LIST_COLUMNS = [
     ("reference", "Reference"),
 ]
 ServiceArgument = Annotated[str, typer.Argument(help="The service, as named in the register.")]
-RecordedByOption = Annotated[
-    str | None, typer.Option("--recorded-by", help="Who records it (default your login name).")
-]
 ProviderOption = Annotated[
     str | None,
     typer.Option(

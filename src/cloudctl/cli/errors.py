@@ -137,7 +137,8 @@ def report(error: BaseException, db_option: str | None = None) -> int:
     # control sequence it holds.
     from cloudctl.vocab.text import for_terminal
 
-    sys.stderr.write(f"Error: {for_terminal(message)}\n")
+    prefix = "" if code == EXIT_OK else "Error: "  # NothingToDo: said, and not a failure
+    sys.stderr.write(f"{prefix}{for_terminal(message)}\n")
     return code
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cloudctl.cli.context import ForceOption, FormatOption, database, say
+from cloudctl.cli.context import ForceOption, FormatOption, check_recorded_by, database, say
 from cloudctl.cli.render import OutputFormat, render
 from cloudctl.errors import InvalidInput
 
@@ -48,7 +48,12 @@ def export_enrolment(
         ),
     ] = False,
     recorded_by: Annotated[
-        str | None, typer.Option("--recorded-by", help="Who is sending the file (default your login name).")
+        str | None,
+        typer.Option(
+            "--recorded-by",
+            callback=check_recorded_by,
+            help="Who is sending the file (default your login name).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the file on stdout; write and record nothing.")
@@ -82,6 +87,10 @@ def export_enrolment(
 
         columns, rows, sent, chosen = _export_rows(session, service, category, changes=changes)
         service_name = chosen.service.name
+        if changes and not rows:
+            # An empty changes file carries no pupil's data, so nothing leaves cloudctl: no file, no record.
+            say(_nothing_changed(session, chosen.service))
+            return
         text = file_text(fmt, columns, rows)
         if dry_run:
             sys.stdout.write(text)
@@ -127,6 +136,21 @@ def export_enrolment(
             f"Exported {len(rows)} pupil(s) for '{service_name}'{where}, with only: "
             f"{', '.join(columns)}. Recorded as export {export_id} (cloudctl export history)."
         )
+
+
+def _nothing_changed(session, service) -> str:  # type: ignore[no-untyped-def]
+    from cloudctl.domain.export_ledger import last_export
+
+    last = last_export(session, service.id)
+    if last is None:
+        return (
+            f"Nothing to send: no pupil is to be sent to '{service.name}' and none was sent before. No file "
+            "written; nothing recorded."
+        )
+    return (
+        f"Nothing has changed for '{service.name}' since the export of {str(last.exported_at)[:10]}: no file "
+        "written; nothing recorded."
+    )
 
 
 def _export_rows(session, service: str, category: str | None, *, changes: bool):  # type: ignore[no-untyped-def]

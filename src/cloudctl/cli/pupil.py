@@ -173,12 +173,20 @@ def pupil_list(
 @app.command("show")
 def pupil_show(ctx: typer.Context, upn: UpnArgument, fmt: FormatOption = OutputFormat.table):
     """Everything held about one pupil: the record, every service holding their data now, and their
-    consent history (the subject-access view)."""
+    consent history (the subject-access view). A UPN replaced by change-upn finds the pupil too."""
     from cloudctl.cli.consent import HISTORY_COLUMNS
     from cloudctl.domain.consent_views import subject_access
+    from cloudctl.domain.upn_identity import pupil_by_upn
 
     with database(ctx).read() as session:
+        former = pupil_by_upn(session, upn)[1]
         record = subject_access(session, upn)
+    if former is not None:
+        # A subject-access request may quote the UPN the data was sent under: one child, one record.
+        say(
+            f"UPN {former.old_upn} was changed to {former.current_upn} on {former.changed_on.isoformat()} "
+            f"(cloudctl pupil change-upn): this is the same pupil, shown under {former.current_upn}."
+        )
     render_record(record, fmt, title=f"Pupil {record['upn']}")
     if fmt != OutputFormat.table:
         return

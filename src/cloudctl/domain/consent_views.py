@@ -153,10 +153,11 @@ def _consent_basis(status: str, standing: Standing, service: Service) -> str:
 
 def subject_access(session: Session, upn: str) -> dict:
     """What a subject-access request asks: the pupil's record, every service that holds their data now,
-    and their full consent history."""
+    and their full consent history. A UPN that `pupil change-upn` replaced finds the pupil: a request may
+    quote the UPN the school used when the data was sent."""
     from cloudctl.domain.pupils import show_pupil_record
 
-    record = show_pupil_record(session, upn)
+    record = show_pupil_record(session, pupil_by_upn(session, upn)[0].upn)
     record["services_holding_data"] = services_holding_data(session, record["upn"])
     record["consent_history"] = consent_history(session, record["upn"])
     record["exports"] = exports_carrying(session, record["upn"])

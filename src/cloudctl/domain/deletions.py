@@ -740,6 +740,7 @@ def confirm_deletions(
         if d.status == REQUESTED and (pupil is None or d.pupil_id == pupil.id)
     ]  # fmt: skip
     if not open_requests:
+        _refuse_a_repeated_confirmation(session, service, pupil)
         if pupil is not None:
             raise RuleRefused(
                 f"No deletion of pupil {pupil.upn}'s data has been requested of '{service.name}', so "
@@ -768,6 +769,34 @@ def confirm_deletions(
         )  # fmt: skip
     session.flush()
     return open_requests
+
+
+def _refuse_a_repeated_confirmation(session: Session, service: Service, pupil: Pupil | None) -> None:
+    """NothingToDo when the deletion asked for was confirmed already and nothing is due since: a
+    confirmation recorded twice (a second e-mail from the provider, a job run again) adds nothing."""
+    from cloudctl.errors import NothingToDo
+
+    chosen = [pupil.id] if pupil is not None else None
+    facts = deletion_facts(session, service_ids=[service.id], pupil_ids=chosen)
+    latest = [pair[-1] for pair in facts.values()]
+    if not latest or any(fact.kind != CONFIRMED for fact in latest):
+        return
+    if any(
+        d.status == DUE and (pupil is None or d.pupil_id == pupil.id)
+        for d in deletions(session, service_name=service.name, category=service.category)
+    ):
+        return  # due again since (sent again, then withdrawn): to be requested, not confirmed
+    last = max(latest, key=lambda fact: (fact.on_date, fact.id))
+    reference = f" (reference {last.reference})" if last.reference else ""
+    if pupil is not None:
+        raise NothingToDo(
+            f"Nothing recorded: the deletion of pupil {pupil.upn}'s data sent for '{service.name}' was "
+            f"already confirmed on {last.on_date}{reference}, and no deletion of it is waiting."
+        )
+    raise NothingToDo(
+        f"Nothing recorded: every deletion requested of '{service.name}' was already confirmed, the last "
+        f"on {last.on_date}{reference}, and none is waiting."
+    )
 
 
 # --- the subject-access view -------------------------------------------------------------------------------

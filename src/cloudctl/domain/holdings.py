@@ -122,11 +122,14 @@ def holdings(
     service_ids: Sequence[int] | None = None,
     pupil_ids: Sequence[int] | None = None,
     with_values: bool = False,
+    as_of: str | None = None,
 ) -> dict[Key, Holding]:
     """Every provider's holding of each pupil for these services (default all), replayed in time order.
 
     One read of the export records, one of their pupil rows, one of the deletion events. With
-    `with_values`, the values of each last send are kept (for --changes); else they are not read."""
+    `with_values`, the values of each last send are kept (for --changes); else they are not read. With
+    `as_of` (an ISO day), the ledger as it stood at the end of that day: files sent after it and deletion
+    events dated after it (a confirmation by the provider's date) had not happened."""
     sql = "SELECT id, service_id, provider_id, provider_name, exported_at FROM export_record"
     params: list = []
     if service_ids is not None:
@@ -141,6 +144,13 @@ def holdings(
         service_ids=list(service_ids) if service_ids is not None else None,
         pupil_ids=list(pupil_ids) if pupil_ids is not None else None,
     )
+    if as_of is not None:
+        exports = {key: sent for key, sent in exports.items() if sent[3][:10] <= as_of}
+        facts = {
+            pair: known
+            for pair, events in facts.items()
+            if (known := [fact for fact in events if fact.on_date <= as_of])
+        }
     found: dict[Key, Holding] = {}
     # Rows come in the order sent. A pair with no deletion event (nearly all) is replayed as it is read;
     # the few with events keep their rows, to be merged with the events by time.
