@@ -224,3 +224,40 @@ def test_the_demo_register_with_every_new_field_publishes_as_text_and_imports_ba
 
     assert conditions(again, "again.db") == conditions(demo, "demo.db")
     assert any(conditions(demo, "demo.db").values())
+
+
+def test_a_refused_xlsx_register_names_the_sheet_read_and_the_sheets_not_read(cli, tmp_path):
+    """A register kept on the second sheet, behind an empty template: the refusal says which sheet was read
+    and which were not, as the summary of an import does."""
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(
+        tmp_path / "register.xlsx",
+        {"Cover": [["Information asset register"]], "Template": [HEADINGS], "Register": [HEADINGS, *ROWS]},
+    )
+    result = cli.fails("register", "import", str(path))
+    assert "no row of services" in result.stderr
+    assert 'Read sheet "Template"' in result.stderr
+    assert '"Cover" (no heading row' in result.stderr and '"Register" (after it)' in result.stderr
+    assert 'move it before "Template"' in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_a_register_refused_after_reading_names_the_sheets_too(cli, tmp_path):
+    """Refused by the import's checks (a risk assessment dated in the future), not by the reader."""
+    cli.ok("init", "--school", "Ashby Road Primary")
+    rows = [[*HEADINGS, "DPIA date"], [*ROWS[0], "2999-01-01"]]
+    path = _workbook(tmp_path / "register.xlsx", {"Register": rows, "Archive": [HEADINGS, ROWS[1]]})
+    result = cli.fails("register", "import", str(path))
+    assert "line 2" in result.stderr
+    assert 'Read sheet "Register"' in result.stderr and '"Archive" (after it)' in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_the_summary_names_every_sheet_not_read(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(
+        tmp_path / "register.xlsx",
+        {"Register": [HEADINGS, *ROWS], "Archive": [HEADINGS, ROWS[1]], "Notes": [["Reviewed each summer"]]},
+    )
+    result = cli.ok("register", "import", str(path))
+    assert 'not read: "Archive", "Notes" (after it)' in result.stderr

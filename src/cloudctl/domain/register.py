@@ -23,7 +23,7 @@ from cloudctl.domain.services import (
 )
 from cloudctl.domain.settings import get_settings, school_years
 from cloudctl.domain.vocabulary import CATEGORIES, CATEGORY_ORDER
-from cloudctl.errors import ImportRejected, InvalidInput, Problem
+from cloudctl.errors import CloudctlError, ImportRejected, InvalidInput, Problem
 from cloudctl.importers.register_completeness import check_completeness
 from cloudctl.importers.register_document import (
     RegisterDocument,
@@ -175,6 +175,17 @@ def import_parsed_register(
     session: Session, document: RegisterDocument, *, today: date | None = None
 ) -> RegisterImport:
     """Import a register already read by one of the readers (document, text table, spreadsheet)."""
+    try:
+        return _import_parsed_register(session, document, today)
+    except CloudctlError as error:
+        if document.read_from:
+            raise error.also_say(document.read_from) from None
+        raise
+
+
+def _import_parsed_register(
+    session: Session, document: RegisterDocument, today: date | None
+) -> RegisterImport:
     completeness = check_completeness(document)
     settings = get_settings(session)
     document, problems = gate_document(document, school_years(settings))
