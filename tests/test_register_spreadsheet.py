@@ -261,3 +261,25 @@ def test_the_summary_names_every_sheet_not_read(cli, tmp_path):
     )
     result = cli.ok("register", "import", str(path))
     assert 'not read: "Archive", "Notes" (after it)' in result.stderr
+
+
+@pytest.mark.parametrize("column", ["D", "H"])
+def test_an_xlsx_register_with_a_hidden_column_of_data_under_no_heading_is_refused(cli, tmp_path, column):
+    """Between named columns (D, its heading taken away) or right of them (H): either way hidden data."""
+    from openpyxl import load_workbook
+
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(tmp_path / "register.xlsx", {"Register": [HEADINGS, *ROWS]})
+    book = load_workbook(path)
+    sheet = book["Register"]
+    if column == "D":
+        sheet["D1"] = None
+    sheet[f"{column}3"] = "medical needs"
+    sheet.column_dimensions[column].hidden = True
+    book.save(path)
+    result = cli.fails("register", "import", str(path))
+    assert 'register.xlsx, sheet "Register": nothing was imported' in result.stderr
+    assert f"column(s) {column} (first at {column}" in result.stderr
+    assert "hidden in Excel and hold data under no heading" in result.stderr
+    assert "Unhide Columns" in result.stderr
+    assert cli.json("service", "list", "--all") == []
