@@ -71,6 +71,18 @@ def test_each_way_a_wrapped_line_is_written_joins_the_data_cell(text, expected):
     assert entries["Tapestry"]["service_provider"] == "FSF"
 
 
+def test_a_row_written_without_the_left_edge_after_a_complete_row_is_a_row_of_its_own():
+    text = (
+        "| Service | Provider | Data shared |\n"
+        "| Tapestry | FSF | child name |\n"
+        "Seesaw | Seesaw Inc | photos |\n"  # no "|" before the name, as some hand-typed tables have it
+    )
+    assert _entries(text) == {
+        "Tapestry": {"service_provider": "FSF", "data_shared": "child name"},
+        "Seesaw": {"service_provider": "Seesaw Inc", "data_shared": "photos"},
+    }
+
+
 def test_a_wrapped_line_in_the_wrong_place_for_its_separators_is_refused(cli, tmp_path):
     # "Forum" stands under Provider, but the line's "|" says it is the last column's: which is it?
     text = (

@@ -102,7 +102,7 @@ def read_register_table(
             heading_stops = line.stops
             continue
         line = _split(raw, separator, edges)
-        if current is None or _starts_a_row(line, edges):
+        if current is None or _starts_a_row(line, edges, len(heading.cells), current.open_column):
             cells = [piece.text for piece in line.cells]
             row = Row(number, cells)
             rows.append(row)
@@ -133,13 +133,15 @@ def read_register_table(
     )
 
 
-def _starts_a_row(line: _Line, edges: tuple[bool, bool]) -> bool:
+def _starts_a_row(line: _Line, edges: tuple[bool, bool], width: int, open_column: int | None) -> bool:
     """A row starts with its name: at the left edge in a table whose rows start with "|", else at the
-    start of the line (an indented line, or one whose first cell is empty, continues the row above)."""
+    start of the line (an indented line, or one whose first cell is empty, continues the row above). In a
+    table whose rows start with "|", a line without it that has a cell for every column starts a row too,
+    unless the line above stopped inside a cell (then it is the rest of that line)."""
     if not line.stops or not line.cells or not line.cells[0].text:
         return False
     if edges[0]:
-        return line.left
+        return line.left or (not line.indented and open_column is None and len(line.cells) >= width)
     return not line.indented
 
 
