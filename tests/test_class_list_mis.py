@@ -212,6 +212,34 @@ def test_xlsx_sheet_choice_is_said(cli, tmp_path):
     assert '"Read me" (no heading row naming a "UPN" column' in result.stderr
 
 
+def test_an_xlsx_hidden_column_is_refused_saying_what_was_found_in_the_workbook(cli, tmp_path):
+    """A hidden column holding data under no heading: the refusal names the sheet, the column's letter and
+    that it is hidden, and says how to mend the workbook; it says nothing of a CSV file's separators."""
+    rows = [["UPN", "Surname", "Forename", "DOB", "Year"], [upn_for(1), "Li", "Wei", date(2018, 4, 3), 3]]
+    path, book = save_workbook(tmp_path / "hidden.xlsx", rows)
+    book.active["G2"] = "free school meals"
+    book.active.column_dimensions["G"].hidden = True
+    book.save(path)
+    result = refused(cli, path)
+    assert 'hidden.xlsx, sheet "Pupils"' in result.stderr
+    assert "column(s) G (first at G2) are hidden in Excel and hold data under no heading" in result.stderr
+    assert "Unhide Columns" in result.stderr
+    assert "separator" not in result.stderr and "double quotes" not in result.stderr
+    assert "free school meals" not in result.stderr  # what a cell holds may be about a pupil
+
+
+def test_an_xlsx_cell_under_no_heading_names_the_cell_not_a_separator(cli, tmp_path):
+    rows = [
+        ["UPN", "Surname", "Forename", "DOB", "Year"],
+        [upn_for(1), "Li", "Wei", date(2018, 4, 3), 3, None, "free school meals"],
+    ]
+    path, _ = save_workbook(tmp_path / "stray.xlsx", rows)
+    result = refused(cli, path)
+    assert 'line 2: cell(s) G2 of sheet "Pupils" hold something under no heading' in result.stderr
+    assert "separator" not in result.stderr and "double quotes" not in result.stderr
+    assert "free school meals" not in result.stderr
+
+
 def test_xlsx_with_an_encoding_is_a_mistake(cli, tmp_path):
     path, _ = save_workbook(tmp_path / "list.xlsx", [["UPN", "Surname"]])
     result = cli.fails("pupil", "import", str(path), "--encoding", "cp1252")

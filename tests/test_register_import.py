@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -808,6 +809,15 @@ HOSTILE_LINES = (
 LINE = st.one_of(st.text(GATE_ALPHABET, max_size=40), st.sampled_from(HOSTILE_LINES))
 PROSE = st.lists(LINE, min_size=1, max_size=6).map("\n".join)
 ONE_LINE = st.one_of(st.text(GATE_ALPHABET, max_size=60), st.sampled_from(HOSTILE_LINES))
+# A service's own review interval (None: the school's) and its latest assessment (date, outcome), if any.
+REVIEW_MONTHS = st.one_of(st.none(), st.integers(1, 120))
+ASSESSMENT = st.one_of(
+    st.none(),
+    st.tuples(
+        st.dates(date(2000, 1, 1), date(2025, 12, 31)),
+        st.sampled_from(("approved", "approved-with-conditions", "rejected")),
+    ),
+)
 SERVICE = st.fixed_dictionaries(
     {
         "name": st.sampled_from(("My Maths", "Padlet", "Times Tables Rock Stars", "Purple Mash", "SIMS")),
@@ -819,8 +829,39 @@ SERVICE = st.fixed_dictionaries(
         "service_type": ONE_LINE,
         "lawful_basis": ONE_LINE,
         "retention": ONE_LINE,
+        "review_months": REVIEW_MONTHS,
+        "assessment": ASSESSMENT,
     }
 )
+
+
+def add_services_with_assessments(session, services, **add) -> None:  # type: ignore[no-untyped-def]
+    """Each generated service added, and its assessment (if it has one) recorded, in the source database."""
+    from cloudctl.domain.assessments import record_assessment
+    from cloudctl.domain.services import ServiceFields, add_service
+
+    for service in services:
+        values = {
+            key: value for key, value in service.items() if key not in ("name", "category", "assessment")
+        }
+        add_service(session, service["name"], service["category"], ServiceFields(**values), **add)
+        if service["assessment"] is not None:
+            assessed_on, outcome = service["assessment"]
+            record_assessment(
+                session,
+                service["name"],
+                category=service["category"],
+                assessed_on=assessed_on,
+                assessed_by="Data protection officer",
+                outcome=outcome,
+            )
+
+
+def own_review_months(session) -> list[tuple[str, str, int | None]]:  # type: ignore[no-untyped-def]
+    """Each service's own review interval, as stored (None: the school's), not the interval in effect."""
+    from cloudctl.db.models import Service
+
+    return sorted(session.exec(select(Service.name, Service.category, Service.review_months)).all())
 
 
 # The register round trips run a fixed set of examples, so a build never fails on a draw no one can
@@ -863,7 +904,6 @@ def test_publish_text_then_import_gives_equal_services_whatever_the_text(templat
 
     from cloudctl.domain.register import build_register_document, import_register_document
     from cloudctl.domain.service_records import list_service_records
-    from cloudctl.domain.services import ServiceFields, add_service
     from cloudctl.domain.settings import init_school
     from cloudctl.exporters.register_document import render_register_document
 
@@ -875,22 +915,16 @@ def test_publish_text_then_import_gives_equal_services_whatever_the_text(templat
         try:
             with source.write() as session:
                 init_school(session, school_name="Property Primary School")
-                for service in services:
-                    values = {key: value for key, value in service.items() if key not in ("name", "category")}
-                    add_service(
-                        session,
-                        service["name"],
-                        service["category"],
-                        ServiceFields(**values),
-                        create_provider=True,
-                    )
+                add_services_with_assessments(session, services, create_provider=True)
             with source.read() as session:
                 text = render_register_document(build_register_document(session), "text")
                 expected = list_service_records(session, include_retired=True)
+                expected_months = own_review_months(session)
             with target.write() as session:
                 import_register_document(session, text)
             with target.read() as session:
                 assert list_service_records(session, include_retired=True) == expected
+                assert own_review_months(session) == expected_months
         finally:
             source.dispose()
             target.dispose()

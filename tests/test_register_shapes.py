@@ -300,3 +300,33 @@ def test_a_workbook_cell_under_no_heading_is_refused(cli, tmp_path):
     result = cli.fails("register", "import", str(path), "--category", "pupil")
     assert '"medical needs"' in result.stderr
     assert cli.json("service", "list", "--all") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("blank.csv", "Service,,Provider,Purpose\nSeesaw,medical needs,Seesaw Inc,Journals\n"),
+        ("blank.txt", "Service | | Provider | Purpose\nSeesaw | medical needs | Seesaw Inc | Journals\n"),
+    ],
+)
+def test_a_filled_cell_in_a_column_without_a_heading_is_refused_not_dropped(cli, tmp_path, name, text):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = cli.fails("register", "import", str(path), "--category", "pupil")
+    assert 'line 2: this row has "medical needs" in column 2, which has no heading' in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_a_filled_cell_in_an_xlsx_column_without_a_heading_names_its_letter(cli, tmp_path):
+    from openpyxl import Workbook
+
+    cli.ok("init", "--school", "Ashby Road Primary")
+    book = Workbook()
+    book.active.append(["Service", "Provider", None, "Purpose"])
+    book.active.append(["Seesaw", "Seesaw Inc", "medical needs", "Journals"])
+    path = tmp_path / "blank.xlsx"
+    book.save(path)
+    result = cli.fails("register", "import", str(path), "--category", "pupil")
+    assert 'line 2: this row has "medical needs" in column C, which has no heading' in result.stderr
+    assert cli.json("service", "list", "--all") == []

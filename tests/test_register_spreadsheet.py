@@ -11,7 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_register_import import GATE_ALPHABET, LINE, _open_copy, template  # noqa: F401
+from tests.test_register_import import (  # noqa: F401
+    ASSESSMENT,
+    GATE_ALPHABET,
+    LINE,
+    REVIEW_MONTHS,
+    _open_copy,
+    add_services_with_assessments,
+    own_review_months,
+    template,
+)
 
 
 def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
@@ -145,6 +154,8 @@ SERVICE = st.fixed_dictionaries(
         "service_type": ONE_LINE,
         "retention": ONE_LINE,
         "extra": st.dictionaries(st.sampled_from(("contract_end", "dpa_signed")), ONE_LINE, max_size=2),
+        "review_months": REVIEW_MONTHS,
+        "assessment": ASSESSMENT,
     }
 )
 
@@ -167,7 +178,6 @@ SERVICE = st.fixed_dictionaries(
 def test_publish_spreadsheet_then_import_gives_equal_services_whatever_the_text(template, services, fmt):  # noqa: F811
     from cloudctl.domain.register import build_register_document, import_parsed_register
     from cloudctl.domain.service_records import list_service_records
-    from cloudctl.domain.services import ServiceFields, add_service
     from cloudctl.domain.settings import init_school
     from cloudctl.exporters.register_spreadsheet import register_rows, spreadsheet_bytes
     from cloudctl.importers.register_shapes import read_register_file
@@ -180,25 +190,20 @@ def test_publish_spreadsheet_then_import_gives_equal_services_whatever_the_text(
         try:
             with source.write() as session:
                 init_school(session, school_name="Property Primary School")
-                for service in services:
-                    values = {key: value for key, value in service.items() if key not in ("name", "category")}
-                    add_service(
-                        session,
-                        service["name"],
-                        service["category"],
-                        ServiceFields(**values),
-                        create_provider=True,
-                        provider_required=False,
-                    )
+                add_services_with_assessments(
+                    session, services, create_provider=True, provider_required=False
+                )
             with source.read() as session:
                 data = spreadsheet_bytes(*register_rows(build_register_document(session)), fmt)
                 expected = list_service_records(session, include_retired=True)
+                expected_months = own_review_months(session)
             path = Path(folder) / f"register.{fmt}"
             path.write_bytes(data)
             with target.write() as session:
                 import_parsed_register(session, read_register_file(path))
             with target.read() as session:
                 assert list_service_records(session, include_retired=True) == expected
+                assert own_review_months(session) == expected_months
         finally:
             source.dispose()
             target.dispose()
@@ -224,3 +229,110 @@ def test_the_demo_register_with_every_new_field_publishes_as_text_and_imports_ba
 
     assert conditions(again, "again.db") == conditions(demo, "demo.db")
     assert any(conditions(demo, "demo.db").values())
+
+
+def test_a_refused_xlsx_register_names_the_sheet_read_and_the_sheets_not_read(cli, tmp_path):
+    """A register kept on the second sheet, behind an empty template: the refusal says which sheet was read
+    and which were not, as the summary of an import does."""
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(
+        tmp_path / "register.xlsx",
+        {"Cover": [["Information asset register"]], "Template": [HEADINGS], "Register": [HEADINGS, *ROWS]},
+    )
+    result = cli.fails("register", "import", str(path))
+    assert "no row of services" in result.stderr
+    assert 'Read sheet "Template"' in result.stderr
+    assert '"Cover" (no heading row' in result.stderr and '"Register" (after it)' in result.stderr
+    assert 'move it before "Template"' in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_a_register_refused_after_reading_names_the_sheets_too(cli, tmp_path):
+    """Refused by the import's checks (a risk assessment dated in the future), not by the reader."""
+    cli.ok("init", "--school", "Ashby Road Primary")
+    rows = [[*HEADINGS, "DPIA date"], [*ROWS[0], "2999-01-01"]]
+    path = _workbook(tmp_path / "register.xlsx", {"Register": rows, "Archive": [HEADINGS, ROWS[1]]})
+    result = cli.fails("register", "import", str(path))
+    assert "line 2" in result.stderr
+    assert 'Read sheet "Register"' in result.stderr and '"Archive" (after it)' in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+def test_the_summary_names_every_sheet_not_read(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(
+        tmp_path / "register.xlsx",
+        {"Register": [HEADINGS, *ROWS], "Archive": [HEADINGS, ROWS[1]], "Notes": [["Reviewed each summer"]]},
+    )
+    result = cli.ok("register", "import", str(path))
+    assert 'not read: "Archive", "Notes" (after it)' in result.stderr
+
+
+@pytest.mark.parametrize("column", ["D", "H"])
+def test_an_xlsx_register_with_a_hidden_column_of_data_under_no_heading_is_refused(cli, tmp_path, column):
+    """Between named columns (D, its heading taken away) or right of them (H): either way hidden data."""
+    from openpyxl import load_workbook
+
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = _workbook(tmp_path / "register.xlsx", {"Register": [HEADINGS, *ROWS]})
+    book = load_workbook(path)
+    sheet = book["Register"]
+    if column == "D":
+        sheet["D1"] = None
+    sheet[f"{column}3"] = "medical needs"
+    sheet.column_dimensions[column].hidden = True
+    book.save(path)
+    result = cli.fails("register", "import", str(path))
+    assert 'register.xlsx, sheet "Register": nothing was imported' in result.stderr
+    assert f"column(s) {column} (first at {column}" in result.stderr
+    assert "hidden in Excel and hold data under no heading" in result.stderr
+    assert "Unhide Columns" in result.stderr
+    assert cli.json("service", "list", "--all") == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "xlsx"])
+def test_a_services_own_review_interval_and_conditional_approval_survive_the_round_trip(cli, tmp_path, fmt):
+    """Publish, then import into a fresh database: the interval a service has of its own and an approval
+    with conditions are published with labels ("Review every", "(Approved with conditions)") and read back."""
+    from tests.helpers.cli import Cli
+
+    cli.ok("init", "--school", "Ashby Road Primary")
+    cli.ok(
+        "service", "add", "Padlet", "--category", "pupil", "--provider", "Wallwisher", "--create-provider",
+        "--purpose", "Class walls", "--data", "full name", "--review-months", "6",
+    )  # fmt: skip
+    cli.ok(
+        "assess", "record", "Padlet", "--category", "pupil", "--date", "2024-03-14", "--by", "DPO",
+        "--outcome", "approved-with-conditions", "--conditions", "Turn off comments",
+    )  # fmt: skip
+    out = tmp_path / f"register.{'txt' if fmt == 'text' else fmt}"
+    cli.ok("register", "publish", "--format", fmt, "--out", str(out))
+    if fmt != "xlsx":
+        written = out.read_text(encoding="utf-8-sig")
+        assert "Review every" in written and "6 months" in written
+        assert "14 March 2024 (Approved with conditions)" in written
+    fresh = Cli(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh.ok("--db", str(tmp_path / "fresh.db"), "register", "import", str(out))
+    shown = fresh.json("--db", str(tmp_path / "fresh.db"), "service", "show", "Padlet", "--category", "pupil")
+    assert (shown["review_months"], shown["last_outcome"], shown["status"]) == (
+        6,
+        "approved-with-conditions",
+        "approved",
+    )
+    assert shown["review_due"] == "2024-09-14"
+    assert shown["other_fields"] == {}  # read as the field, not kept as a label of its own
+
+
+def test_a_review_interval_that_is_not_a_number_of_months_is_refused_with_its_line(cli, tmp_path):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Service,Provider,Purpose,Data shared,Review every\n"
+        "Padlet,Wallwisher,Walls,full name,fortnightly\n"
+        "Seesaw,Seesaw Inc,Journals,full name,every 2 years\n",
+        encoding="utf-8",
+    )
+    result = cli.fails("register", "import", str(path), "--category", "pupil")
+    assert 'line 2: the entry "Padlet": "fortnightly" is not a review interval' in result.stderr
+    assert "line 3" not in result.stderr  # "every 2 years" is 24 months
+    assert cli.json("service", "list", "--all") == []

@@ -163,6 +163,35 @@ def test_hidden_rows_and_named_hidden_columns_are_refused(tmp_path):
     assert "column(s) F (Adno) are hidden" in caught.value.message
 
 
+def test_a_hidden_column_with_data_under_no_heading_is_refused(tmp_path):
+    path, book = _save(tmp_path, [HEADINGS, PUPIL, PUPIL])
+    book.active["I3"] = "note"  # right of the last heading, hidden
+    book.active["B1"] = None  # a heading taken away, its column hidden: the surnames are still there
+    book.active.column_dimensions["B"].hidden = True
+    book.active.column_dimensions["I"].hidden = True
+    book.active.column_dimensions["K"].hidden = True  # hidden but empty: nothing to see, nothing refused
+    book.save(path)
+    with pytest.raises(InvalidInput) as caught:
+        read_workbook(path)
+    message = caught.value.message
+    assert 'book.xlsx, sheet "Pupils": nothing was imported' in message
+    assert (
+        "column(s) B (first at B2), I (first at I3) are hidden in Excel and hold data under no heading"
+        in message
+    )
+    assert "K (" not in message
+
+
+def test_a_hidden_empty_column_without_a_heading_is_read(tmp_path):
+    path, book = _save(tmp_path, [HEADINGS, PUPIL])
+    book.active.column_dimensions["H"].hidden = True
+    book.active.column_dimensions["J"].hidden = True
+    book.save(path)
+    assert read_workbook(path).rows == [
+        (2, ["H801200001001", "Ní Bhriain", "Aoife", "2016-04-03", "3", "00123"])
+    ]
+
+
 def test_a_hidden_sheet_is_never_chosen_and_the_choice_is_said(tmp_path):
     book = openpyxl.Workbook()
     secret = book.active

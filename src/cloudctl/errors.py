@@ -19,6 +19,12 @@ class CloudctlError(Exception):
         super().__init__(message)
         self.message = message
 
+    def also_say(self, sentence: str) -> CloudctlError:
+        """The same error, its message followed by a sentence the caller knows (where a file was read)."""
+        self.message = f"{self.message}\n{sentence}"
+        self.args = (self.message,)
+        return self
+
 
 class InvalidInput(CloudctlError):
     """A value given on the command line or in a file is not acceptable."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,9 +22,9 @@ from cloudctl.domain.services import (
     find_services,
     ordered_services,
 )
-from cloudctl.domain.settings import get_settings, school_years
+from cloudctl.domain.settings import check_review_months, get_settings, school_years
 from cloudctl.domain.vocabulary import CATEGORIES, CATEGORY_ORDER
-from cloudctl.errors import ImportRejected, InvalidInput, Problem
+from cloudctl.errors import CloudctlError, ImportRejected, InvalidInput, Problem
 from cloudctl.importers.register_completeness import check_completeness
 from cloudctl.importers.register_document import (
     RegisterDocument,
@@ -38,6 +39,7 @@ from cloudctl.vocab.dates import check_event_date, parse_date
 IMPORTED_BY = "Published register (imported)"
 AWAITING_TEXT = "Awaiting Assessment (Not currently approved for use)"
 NOT_APPROVED_SUFFIX = "(Not approved for use)"
+WITH_CONDITIONS_SUFFIX = "(Approved with conditions)"
 
 # Document labels that map onto service columns; anything else is kept in extra_fields.
 _KNOWN_LABELS = {
@@ -50,6 +52,7 @@ _KNOWN_LABELS = {
     "service_type",
     "year_groups_enrolled",
     "risk_assessment_date",
+    "review_months",
     "privacy_policy",
     *OPTIONAL_TEXT_FIELDS,
 }
@@ -113,7 +116,12 @@ def parse_risk_text(text: str, *, line: int, service: str, today: date | None = 
         check_event_date(assessed_on, "risk assessment date", today or date.today())
     except InvalidInput as error:
         raise InvalidInput(f"line {line}, entry '{service}': {error.message}") from error
-    outcome = "rejected" if "not approved" in lowered else "approved"
+    if "not approved" in lowered:
+        outcome = "rejected"
+    elif re.search(r"\bwith\s+conditions\b", lowered):
+        outcome = "approved-with-conditions"
+    else:
+        outcome = "approved"
     return RiskText(assessed_on, outcome)
 
 
@@ -122,7 +130,32 @@ def format_risk_text(assessed_on: date | None, outcome: str | None) -> str:
         return AWAITING_TEXT
     # A date on the 1st publishes as its month, as registers write them ("March 2018").
     text = assessed_on.strftime("%B %Y") if assessed_on.day == 1 else f"{assessed_on.day} {assessed_on:%B %Y}"
-    return f"{text} {NOT_APPROVED_SUFFIX}" if outcome == "rejected" else text
+    if outcome == "rejected":
+        return f"{text} {NOT_APPROVED_SUFFIX}"
+    if outcome == "approved-with-conditions":
+        return f"{text} {WITH_CONDITIONS_SUFFIX}"
+    return text
+
+
+def format_review_months(months: int) -> str:
+    """A service's own review interval as the register writes it: "6 months"."""
+    return "1 month" if months == 1 else f"{months} months"
+
+
+def parse_review_months(text: str) -> int | None:
+    """A service's own review interval as a register writes it ("6 months", "6", "every 2 years"); None
+    when blank (the school's interval applies, or what the service has stays); InvalidInput otherwise."""
+    words = " ".join(text.lower().split())
+    if not words:
+        return None
+    found = re.fullmatch(r"(?:every\s+)?(\d{1,4})\s*(months?|mths?|years?|yrs?)?", words)
+    if found is None:
+        raise InvalidInput(
+            f'"{text.strip()[:40]}" is not a review interval: write a whole number of months, such as '
+            '"6 months" or "24 months", or leave it empty for the school\'s interval.'
+        )
+    months = int(found.group(1)) * (12 if (found.group(2) or "").startswith("y") else 1)
+    return check_review_months(months)
 
 
 def _fields_from_entry(entry: RegisterEntry) -> ServiceFields:
@@ -144,6 +177,8 @@ def _fields_from_entry(entry: RegisterEntry) -> ServiceFields:
         website=values.get("website"),
         controls=values.get("controls"),
         privacy_url=values.get("privacy_policy"),
+        # Checked with the other problems first (_risk_problems), so this reads.
+        review_months=parse_review_months(values.get("review_months") or ""),
         extra=extra,
         **{name: values.get(name) for name in OPTIONAL_TEXT_FIELDS},
     )
@@ -175,6 +210,17 @@ def import_parsed_register(
     session: Session, document: RegisterDocument, *, today: date | None = None
 ) -> RegisterImport:
     """Import a register already read by one of the readers (document, text table, spreadsheet)."""
+    try:
+        return _import_parsed_register(session, document, today)
+    except CloudctlError as error:
+        if document.read_from:
+            raise error.also_say(document.read_from) from None
+        raise
+
+
+def _import_parsed_register(
+    session: Session, document: RegisterDocument, today: date | None
+) -> RegisterImport:
     completeness = check_completeness(document)
     settings = get_settings(session)
     document, problems = gate_document(document, school_years(settings))
@@ -243,6 +289,11 @@ def _risk_problems(document: RegisterDocument, today: date) -> list[Problem]:
             except InvalidInput as error:
                 reason = error.message.split(": ", 1)[1]  # parse_risk_text's own "line N, entry X: " is ours
                 problems.append(Problem(line, "", "", f'the entry "{entry.name}": {reason}'))
+            try:
+                parse_review_months(entry.fields.get("review_months") or "")
+            except InvalidInput as error:
+                where = entry.field_lines.get("review_months", entry.line)
+                problems.append(Problem(where, "", "", f'the entry "{entry.name}": {error.message}'))
     return problems
 
 
@@ -453,6 +504,9 @@ def _entry_for(service, provider: Provider | None, latest: RiskAssessment | None
             fields[name] = getattr(service, name)
     if service.privacy_url:
         fields["privacy_policy"] = service.privacy_url
+    if service.review_months is not None:
+        # Only a service's own interval: one that follows the school's says nothing of its own.
+        fields["review_months"] = format_review_months(service.review_months)
     fields.update(json.loads(service.extra_fields))
     fields["risk_assessment_date"] = format_risk_text(
         latest.assessed_on if latest else None, latest.outcome if latest else None

@@ -38,7 +38,8 @@ LABEL_FIELDS = {
     "owner": "owner",
     "privacy_policy": "privacy_url",
 }
-ONE_LINE_LABELS = {"risk_assessment_date"}
+# Read by the import itself (a date and an outcome; a number of months): gated as one line of text.
+ONE_LINE_LABELS = {"risk_assessment_date": "risk assessment date", "review_months": "review interval"}
 
 
 def refuse_control_characters(text: str) -> None:
@@ -117,7 +118,7 @@ def _gate_entry(gate: _Gate, entry: RegisterEntry) -> RegisterEntry:
         if field not in ("purpose", "data_shared", "controls"):
             value = " ".join(value.split("\n"))  # a one-line value wrapped onto indented lines
         if field is None:
-            gated = gate.check(line, gate_text, value, f"risk assessment date {of}".strip())
+            gated = gate.check(line, gate_text, value, f"{ONE_LINE_LABELS[label]} {of}".strip())
         else:
             gated = gate.check(line, gate_field, field, value, of=of)
         if gated and field in ("website", "privacy_url"):

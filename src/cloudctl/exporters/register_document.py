@@ -21,8 +21,11 @@ from cloudctl.importers.register_document import (
     parse_register_document,
     reads_as_entry_name,
 )
+from cloudctl.importers.register_labels import heading_for
 
 FORMATS = ("text", "markdown", "html")
+# Fields beyond the published layout whose label is not their key in words: "Review every: 6 months".
+_BEYOND_THE_LAYOUT = {"review_months": heading_for("review_months")}
 
 
 class EntryField(NamedTuple):
@@ -39,7 +42,7 @@ def entry_fields(entry: RegisterEntry) -> list[EntryField]:
         if key in entry.fields
     ]
     extra = [
-        EntryField(key, key.replace("_", " ").title(), value)
+        EntryField(key, _BEYOND_THE_LAYOUT.get(key) or key.replace("_", " ").title(), value)
         for key, value in entry.fields.items()
         if key not in FIELD_LABELS
     ]

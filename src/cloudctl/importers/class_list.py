@@ -638,7 +638,10 @@ class ClassList:
 
     def _wrong_width(self, line: int, last_line: int, cells: list[str], width: int) -> None:
         runs_on = last_line if last_line > line else 0
-        message = width_problem(cells, width, self.delimiter, runs_on=runs_on)
+        if isinstance(self._file, WorkbookRows):  # a workbook has no separators to blame
+            message = self._file.width_problem(line, cells, width)
+        else:
+            message = width_problem(cells, width, self.delimiter, runs_on=runs_on)
         if message is not None:
             self.problems.add(line, "", "", message)
 

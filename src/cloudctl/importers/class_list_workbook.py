@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from cloudctl.importers.delimited_file import DelimitedFile, find_refused
-from cloudctl.importers.workbook import WORKBOOK_SUFFIXES, read_workbook
+from cloudctl.importers.workbook import SHOWN_CELLS, WORKBOOK_SUFFIXES, column_letter, read_workbook
 
 
 def is_workbook(path: Path) -> bool:
@@ -77,6 +77,19 @@ class WorkbookRows:
         self.lines_done = 0
         self.screened = _Flag()
         self.reader = _Rows(table.heading_row, table.headings, table.rows, self.screened)
+
+    def width_problem(self, line: int, cells: list[str], width: int) -> str | None:
+        """Why a row with something right of the last heading cannot be read (a CSV file's reason, a
+        separator without quotes, cannot happen in a workbook), or None when it can."""
+        beyond = [index for index in range(width, len(cells)) if cells[index].strip()]
+        if not beyond:
+            return None
+        named = ", ".join(f"{column_letter(index)}{line}" for index in beyond[:SHOWN_CELLS])
+        return (
+            f'cell(s) {named} of sheet "{self.sheet}" hold something under no heading, so cloudctl cannot '
+            "tell what it is: give the column a heading in the heading row (columns cloudctl does not read "
+            "are listed, not imported), or clear the cells."
+        )
 
     def describe(self) -> str:
         return f'The workbook was read from its sheet "{self.sheet}".'

@@ -1,5 +1,8 @@
 """A register kept in a spreadsheet and saved as CSV: a heading row, then one row per service.
 
+A cell that starts with the quote cloudctl's formula guard puts before "=", "+", "-" or "@" reads as it
+was written (`unguard_cell`), so `register publish --format csv` imports back exactly.
+
 Decoding (UTF-8 with or without a BOM, Windows-1252, the delimiter Excel chose), cell counts and refused
 characters are the shared delimited-file reader's; the headings and rows become a register in register_rows.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloudctl.errors import ImportRejected, Problem
-from cloudctl.exporters.csv_safe import DANGEROUS_FIRST_CHARACTERS
+from cloudctl.exporters.csv_safe import unguard_cell
 from cloudctl.importers.delimited_file import DelimitedFile
 from cloudctl.importers.register_document import RegisterDocument, nothing_read
 from cloudctl.importers.register_rows import WHAT, Row, document_from_rows
@@ -18,13 +21,6 @@ ADVICE = (
     "It needs a heading row (Service, Provider, Purpose, Data shared, ...) and one row for each service; "
     'save it from Excel as "CSV UTF-8 (Comma delimited)".'
 )
-
-
-def unguard(cell: str) -> str:
-    """A cell cloudctl wrote with a quote before =, +, -, @ (the CSV formula guard) reads as it was."""
-    if cell.startswith("'") and cell[1:].startswith(DANGEROUS_FIRST_CHARACTERS):
-        return cell[1:]
-    return cell
 
 
 def read_register_csv(path: Path, *, default_category: str | None = None) -> RegisterDocument:
@@ -42,11 +38,11 @@ def read_register_csv(path: Path, *, default_category: str | None = None) -> Reg
                     continue
                 if file.suspect:
                     file.text_problems(first, cells, [], (), report)
-                heading = Row(first, [unguard(cell) for cell in cells])
+                heading = Row(first, [unguard_cell(cell) for cell in cells])
                 continue
             if file.suspect:
                 file.text_problems(first, cells, heading.cells, (), report)
-            rows.append(Row(first, [unguard(cell) for cell in cells]))
+            rows.append(Row(first, [unguard_cell(cell) for cell in cells]))
     if problems:
         raise ImportRejected(WHAT, problems)
     if heading is None:

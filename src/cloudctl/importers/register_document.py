@@ -143,6 +143,9 @@ class RegisterDocument:
     notes: list[str] = field(default_factory=list, compare=False)
     # Read from rows (a spreadsheet or a text table): every entry has every column, filled or not.
     tabular: bool = field(default=False, compare=False)
+    # Where in the file the register was read from (a workbook's sheet, and the sheets not read), said
+    # again with any refusal, so a user who kept the register on another sheet sees why.
+    read_from: str = field(default="", compare=False)
 
 
 def normalise_label(label: str) -> str:

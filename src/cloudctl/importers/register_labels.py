@@ -92,6 +92,16 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "DPIA",
         "Date assessed",
     ),
+    # A service's own interval between risk assessment reviews ("6 months"); without one, the school's.
+    "review_months": (
+        "Review every",
+        "Review months",
+        "Review interval",
+        "Review interval (months)",
+        "Review frequency",
+        "Review period",
+        "Months between reviews",
+    ),
     "lawful_basis": ("Lawful basis", "Legal basis", "Lawful basis for processing", "Article 6 basis"),
     "special_category_condition": (
         "Special category condition",

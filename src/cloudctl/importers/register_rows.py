@@ -86,6 +86,21 @@ def document_from_rows(
                 )
             )
             continue
+        unheaded = [index for index, key in enumerate(keys) if key is None and cells[index]]
+        if unheaded:
+            # A column left without a heading between named ones: its cells belong to no field.
+            where = _column_name(unheaded[0], place)
+            problems.append(
+                Problem(
+                    row.line,
+                    "",
+                    "",
+                    f'this row has "{cells[unheaded[0]][:40]}" in {where}, which has no heading, so it '
+                    "belongs to no field and would be lost. Give the column a heading (a column cloudctl "
+                    "has no field for is kept with the service as written), or empty the cell.",
+                )
+            )
+            continue
         name = cells[name_at]
         if not name:
             problems.append(
@@ -133,8 +148,17 @@ def document_from_rows(
     )
 
 
+def _column_name(index: int, place: str) -> str:
+    """A column as the user sees it: Excel's letter in a workbook, else its number from the left."""
+    if place == "row":
+        from cloudctl.importers.workbook import column_letter
+
+        return f"column {column_letter(index)}"
+    return f"column {index + 1}"
+
+
 def _column_keys(heading: Row, place: str) -> list[str | None]:
-    """Each column's key; None for a column with no heading (its cells are refused if filled: see below)."""
+    """Each column's key; None for a column with no heading (its cells are refused if filled)."""
     keys: list[str | None] = []
     for index, cell in enumerate(heading.cells):
         label = cell.strip()

@@ -12,7 +12,8 @@ stored as numbers lose any leading zeros Excel only displayed; the docs say to f
 
 Refused, with a message that says how to mend the workbook: a file that is not an .xlsx workbook (an old
 .xls, a password-protected file, a CSV renamed), a workbook with no sheet that has a heading row, formula
-and error cells, merged cells at or below the heading row, hidden rows or named columns holding data.
+and error cells, merged cells at or below the heading row, hidden rows, hidden columns with a heading, and
+hidden columns holding data under no heading.
 Hidden sheets are never read; when a workbook has several sheets, `Table.choice` says which was read and why.
 """
 
@@ -343,7 +344,7 @@ def _choose_sheet(
         headings = [""] * first_column + headings
     width = len(headings)
 
-    problems = _check_sheet(archive, parts.get(name), sheet, heading_row, headings)
+    problems = _check_sheet(archive, parts.get(name), sheet, heading_row, headings, values[index + 1 :])
     if problems:
         raise _refusal(path, name, problems)
 
@@ -377,7 +378,10 @@ def _check_sheet(
     sheet: object,
     heading_row: int,
     headings: list[str],
+    below: list[list[object]],
 ) -> list[str]:
+    """What makes the sheet unsafe to import as it looks; `below` holds the rows under the heading row, as
+    calamine gives them (from the sheet's first column with anything in it)."""
     problems = []
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:  # type: ignore[attr-defined]
         if bottom + 1 >= heading_row:
@@ -420,4 +424,36 @@ def _check_sheet(
             f"column(s) {', '.join(hidden_named[:SHOWN_CELLS])} are hidden in Excel: unhide them (Format > "
             "Hide & Unhide > Unhide Columns) and delete those that should not be imported."
         )
+    first_column = sheet.start[1]  # type: ignore[attr-defined]
+    unnamed = _hidden_cells_without_heading(scan.hidden_columns, headings, below, first_column, heading_row)
+    if unnamed:
+        shown = ", ".join(f"{column_letter(index)} (first at {cell})" for index, cell in unnamed[:SHOWN_CELLS])
+        problems.append(
+            f"column(s) {shown} are hidden in Excel and hold data under no heading, so whoever checks the "
+            "sheet cannot see it and cloudctl cannot tell what it is: unhide them (select all, then Format > "
+            "Hide & Unhide > Unhide Columns), then give each a heading or delete it."
+        )
     return problems
+
+
+def _hidden_cells_without_heading(
+    hidden: set[int],
+    headings: list[str],
+    below: list[list[object]],
+    first_column: int,
+    heading_row: int,
+) -> list[tuple[int, str]]:
+    """Hidden columns with no heading that hold something below the heading row: (column, its first such
+    cell's name). Most workbooks hide no column, and then no row is looked at."""
+    unnamed = [column for column in hidden if column >= len(headings) or not headings[column]]
+    if not unnamed:
+        return []
+    width = first_column + max((len(row) for row in below), default=0)
+    found = []
+    for index in sorted(column for column in unnamed if column < width):
+        at = index - first_column
+        for offset, row in enumerate(below, start=heading_row + 1):
+            if at < len(row) and cell_text(row[at]).strip():
+                found.append((index, f"{column_letter(index)}{offset}"))
+                break
+    return found
