@@ -227,3 +227,33 @@ def test_workflow_history_verifies(school):
     assert record_["verified"] is True
     rows = {chain["table"]: chain["rows"] for chain in record_["chains"]}
     assert (rows["assessment_event"], rows["service_change"]) == (3, 1)
+
+
+def test_an_opt_in_to_a_service_awaiting_sign_off_names_the_sign_off_it_awaits(school):
+    """Not "was not approved": the approval stands, waiting for the school's sign-off role."""
+    from tests.helpers.pupils import add_pupils
+
+    (upn,) = add_pupils(school.url, [{"year_group": "3", "class_name": "3B"}])
+    school.ok("init", "--sign-off-role", "headteacher")
+    record(school, "--outcome", "approved", "--residual-risk", "high")
+    before = school.snapshot()
+    result = school.fails("consent", "optin", upn, "Class Dojo", "--by", "Jane Smith")
+    assert result.exit_code == 1
+    assert "was not approved" not in result.stderr
+    assert "awaits a sign-off by the headteacher" in result.stderr
+    assert 'cloudctl assess sign-off "Class Dojo" --by NAME --role headteacher' in result.stderr
+    assert school.snapshot() == before
+    # A withdrawal is still recorded; once signed off, the opt-in is.
+    school.ok("consent", "optout", upn, "Class Dojo", "--by", "Jane Smith")
+    school.ok("assess", "sign-off", "Class Dojo", "--by", "H Head", "--role", "headteacher")
+    school.ok("consent", "optin", upn, "Class Dojo", "--by", "Jane Smith", "--date", TODAY.isoformat())
+
+
+def test_an_opt_in_to_a_service_not_approved_at_its_assessment_still_says_so(school):
+    from tests.helpers.pupils import add_pupils
+
+    (upn,) = add_pupils(school.url, [{"year_group": "3", "class_name": "3B"}])
+    record(school, "--outcome", "rejected")
+    result = school.fails("consent", "optin", upn, "Class Dojo", "--by", "Jane Smith")
+    assert "was not approved at its risk assessment" in result.stderr
+    assert "sign-off" not in result.stderr

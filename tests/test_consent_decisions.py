@@ -176,9 +176,14 @@ def test_a_repeat_by_the_same_person_records_nothing_and_says_so(school):
     result = school.ok("consent", "optin", upn, "My Maths", "--by", "  jane   SMITH ")
     assert "already opted in by Jane Smith on 2026-09-10: nothing recorded." in result.stderr
     school.ok("consent", "optout", upn, "My Maths", "--date", "2026-10-01")
-    result = school.ok("consent", "optout", upn, "My Maths")
+    result = school.ok("consent", "optout", upn, "My Maths", "--date", "01/10/2026")
     assert "already opted out on 2026-10-01: nothing recorded." in result.stderr
     assert count(school) == 2
+    # Restated on a later day, a withdrawal is kept (as evidence): an opt-in of that day, whose order
+    # that day is unknown, must not override it.
+    result = school.ok("consent", "optout", upn, "My Maths")
+    assert "as further evidence; the opt-out of 2026-10-01 already stood" in result.stderr
+    assert count(school) == 3
 
 
 def test_a_repeated_class_decision_records_nothing_and_says_so(school):
@@ -521,7 +526,10 @@ def _request(decision, by="Jane Smith", on=datetime.date(2026, 10, 1), reach="si
         (("opt-in",), ("opt-in", "Tom Smith"), "evidence", "evidence", "opted-in"),
         (("opt-in",), ("opt-in", "Jane Smith", datetime.date(2026, 10, 1), "bulk"), "nothing", "unchanged",
          "opted-in"),
-        (("opt-out", "2026-09-10", None), ("opt-out", None), "nothing", "unchanged", "opted-out"),
+        (("opt-out", "2026-09-10", None), ("opt-out", None, datetime.date(2026, 9, 10)), "nothing",
+         "unchanged", "opted-out"),
+        # a withdrawal restated on a later day is kept: an untimed opt-in of that day must not override it
+        (("opt-out", "2026-09-10", None), ("opt-out", None), "evidence", "evidence", "opted-out"),
         (("opt-out", "2026-09-10", None), ("opt-out", "Mr O'Brien"), "evidence", "evidence", "opted-out"),
         # an opt-in that renews consent is a real change, whoever gives it
         (("opt-in", "2026-09-10", "Jane Smith", False, OLD), ("opt-in",), "record", "recorded", "opted-in"),
@@ -534,8 +542,10 @@ def _request(decision, by="Jane Smith", on=datetime.date(2026, 10, 1), reach="si
         (("opt-in",), ("opt-out", "X", datetime.date(2026, 10, 1), "one-pupil-all-services"), "record",
          "reversed", "opted-out"),
         (("opt-out",), ("opt-in", "Tom"), "record", "reversed", "opted-in"),
-        (("opt-out", "2026-10-01"), ("opt-in", "Tom", datetime.date(2026, 10, 1)), "record", "reversed",
-         "opted-in"),
+        # an opt-in of the same day as the opt-out, neither with a time of day: which came later is unknown,
+        # so the withdrawal stands (the safe side) and the opt-in is history
+        (("opt-out", "2026-10-01"), ("opt-in", "Tom", datetime.date(2026, 10, 1)), "record", "recorded",
+         "opted-out"),
         # a decision dated before the standing one is history
         (("opt-out", "2026-10-02"), ("opt-in", "Tom"), "record", "recorded", "opted-out"),
         (("opt-out", "2026-10-02"), ("opt-in", "Tom", datetime.date(2026, 10, 1), "bulk"), "skip", "skipped",
@@ -640,8 +650,9 @@ def test_alternating_parents_stop_adding_rows(school):
     (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "dad")
     assert row["action"] == "unchanged"
     assert count(school) == 2
-    # After a reversal a new run starts: Mum's opt-in counts again.
-    school.ok("consent", "optout", upn, "My Maths", "--by", "Dad")
+    # After a reversal a new run starts: Mum's opt-in counts again. (Dad's opt-out is dated the day before:
+    # an opt-in of the same day as an opt-out, neither timed, never overrides it.)
+    school.ok("consent", "optout", upn, "My Maths", "--by", "Dad", "--date", _days_ago(1))
     (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Mum")
     assert row["action"] == "reversed"
     assert count(school) == 4
@@ -753,13 +764,13 @@ def test_the_reports_fold_of_raw_rows_is_the_policys_fold():
     rng = random.Random(8)
     for _ in range(2000):
         rows = [
-            # (pupil, service, decision, date, giver, selected, version, id, bulk)
+            # (pupil, service, decision, date, giver, selected, version, id, bulk, time of day)
             (1, 1, rng.choice(("opt-in", "opt-out")), f"2026-10-0{rng.randrange(1, 5)}", "X", False, 1, index,
-             rng.random() < 0.5)
+             rng.random() < 0.5, rng.choice((None, "09:00:00", "12:30:00")))
             for index in range(1, rng.randrange(2, 9))
         ]  # fmt: skip
         singles = [row for row in rows if not row[8]]
-        latest = max(singles, key=lambda row: (row[3], row[7]), default=None)
+        latest = max(singles, key=consent._order, default=None)
         folded = consent._fold_rows(latest, [row for row in rows if row[8]])
         expected = policy.fold([consent._pair_event(row) for row in rows]).standing
         assert folded[7] == expected.id, rows
@@ -769,11 +780,16 @@ def test_the_reports_fold_of_raw_rows_is_the_policys_fold():
 
 
 def test_a_parent_who_changes_their_mind_twice_in_one_day_is_heard(school):
+    """Opt-out, opt-in, opt-out on one day, typed with no time of day: the order is unknown, so the
+    withdrawal stands throughout (the opt-in is kept as history), and the second opt-out is no repeat
+    of anything that could let the opt-in stand."""
     upn = school.obrien
     school.ok("consent", "optout", upn, "My Maths", "--by", "Mum")
-    school.ok("consent", "optin", upn, "My Maths", "--by", "Mum")
+    (back_in,) = school.json("consent", "optin", upn, "My Maths", "--by", "Mum")
+    assert back_in["action"] == "recorded" and "still stands" in back_in["detail"], back_in
+    assert "no time of day" in back_in["detail"]
     (row,) = school.json("consent", "optout", upn, "My Maths", "--by", "Mum", "--method", "email")
-    assert row["action"] == "reversed", row
+    assert row["action"] == "unchanged", row
     assert status_of(school, upn, "My Maths") == "opted-out"
     assert "O'Brien" not in {pupil["surname"] for pupil in school.json("export", "enrolment", "My Maths")}
 
@@ -783,7 +799,8 @@ def test_an_all_services_withdrawal_after_a_same_day_change_of_mind_is_heard(sch
     school.ok("consent", "optout", upn, "My Maths", "--by", "Mum")
     school.ok("consent", "optin", upn, "My Maths", "--by", "Mum")
     rows = by_service(school.json("consent", "optout", upn, "--all-services", "--by", "Mum"))
-    assert rows["My Maths"]["action"] == "reversed"
+    # The same-day opt-in never overrode the opt-out (their order is unknown), which still stands.
+    assert rows["My Maths"]["action"] == "unchanged"
     assert status_of(school, upn, "My Maths") == "opted-out"
 
 

@@ -5,7 +5,7 @@ per question; Google: Timestamp, then a column per question), and paper forms ty
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -35,8 +35,22 @@ def school(hunwick_cli, tmp_path):
     return hunwick_cli
 
 
+_STARTED = datetime.now()  # one clock for the whole module, so a time scaled twice is the same
+
+
+def _clock(day: date, clock: str) -> str:
+    """A time of day for a submission on `day`: as written, except that today it is scaled into the part of
+    the day already gone (order kept), since a submission later than now is refused."""
+    if day != date.today() or not clock:
+        return clock
+    hours, minutes, seconds = (int(part) for part in clock.split(":"))
+    gone = max(0, _STARTED.hour * 3600 + _STARTED.minute * 60 + _STARTED.second - 5)
+    scaled = (hours * 3600 + minutes * 60 + seconds) * gone // 86400
+    return f"{scaled // 3600:02}:{scaled // 60 % 60:02}:{scaled % 60:02}"
+
+
 def _uk(day: date, clock: str) -> str:
-    return f"{day.strftime('%d/%m/%Y')} {clock}"
+    return f"{day.strftime('%d/%m/%Y')} {_clock(day, clock)}"
 
 
 def _write(path, headings, rows) -> str:
@@ -73,7 +87,8 @@ def events(cli) -> list[dict]:
                 text(
                     "SELECT p.upn, s.name AS service, e.decision, e.effective_on, e.given_by, "
                     "e.relationship, "
-                    "e.method, e.note, e.reply_code_id, e.service_version_id FROM consent_event e "
+                    "e.method, e.note, e.reply_code_id, e.service_version_id, e.effective_time "
+                    "FROM consent_event e "
                     "JOIN pupil p ON p.id = e.pupil_id JOIN service s ON s.id = e.service_id ORDER BY e.id"
                 )
             )
@@ -132,7 +147,7 @@ def test_a_microsoft_forms_export_records_each_answer_with_what_the_form_told_th
     )
     assert str(first["effective_on"]) == today.isoformat()
     assert first["reply_code_id"] is not None
-    assert "submitted " + today.isoformat() + " 09:15:00" in first["note"]
+    assert "submitted " + today.isoformat() + " " + _clock(today, "09:15:00") in first["note"]
     # Microsoft Forms' own Name and Email are the respondent's account: never the parent's name.
     assert all("anonymous" not in (r["given_by"] or "") for r in rows)
     assert rows[2]["given_by"] == f"Reply to form {school.codes[ben]}"
@@ -299,13 +314,13 @@ def test_a_misspelt_service_heading_is_refused_with_the_registers_closest_names(
 
 def test_a_workbook_of_answers_is_read_like_the_csv_with_its_real_date_cells(school):
     """Microsoft Forms' "Open in Excel" gives real date-and-time cells, not text."""
-    from datetime import datetime, time
+    from datetime import time
 
     from openpyxl import Workbook
 
     book = Workbook()
     book.active.append(["ID", "Start time", "Completion time", "Email", "Name", "Reply code", "My Maths"])
-    submitted = datetime.combine(date.today(), time(9, 0))
+    submitted = datetime.combine(date.today(), time.fromisoformat(_clock(date.today(), "09:00:00")))
     book.active.append(
         [1, submitted, submitted, "anonymous", "anonymous", school.codes[school.upns[0]], "Yes"]
     )
@@ -401,3 +416,123 @@ def test_a_upn_keyed_file_with_reply_codes_too_is_refused_not_read_with_the_code
     result = school.fails("consent", "import", path)
     assert "both a UPN column and a reply code column" in result.stderr
     assert events(school) == before
+
+
+# --- found by a hostile tester: the parent's last word, expired codes with a withdrawal, the clock ---------
+
+
+def test_yes_no_yes_on_one_day_the_parents_last_word_stands(school):
+    """Three submissions by one parent on one day: Yes, No, Yes. The last (by its time) stands: the second
+    Yes is no repeat of the first, whatever the dates say."""
+    amelia = school.upns[0]
+    today, code = date.today(), school.codes[amelia]
+    path = microsoft(school, [
+        (today, "09:00:00", code, "Jane Ashworth", "mother", "Yes", ""),
+        (today, "10:00:00", code, "Jane Ashworth", "mother", "No", ""),
+        (today, "11:00:00", code, "Jane Ashworth", "mother", "Yes", ""),
+    ])  # fmt: skip
+    school.ok("consent", "import", path)
+    assert [(r["decision"], r["effective_time"]) for r in events(school)] == [
+        ("opt-in", _clock(today, "09:00:00")),
+        ("opt-out", _clock(today, "10:00:00")),
+        ("opt-in", _clock(today, "11:00:00")),
+    ]
+    assert _status(school, amelia, "My Maths") == "opted-in"
+    before = school.snapshot()
+    school.ok("consent", "import", path)
+    assert school.snapshot() == before, "a re-import of the same file records nothing new"
+
+
+def test_an_earlier_submission_imported_after_a_later_one_does_not_stand_over_it(school):
+    amelia = school.upns[0]
+    today, code = date.today(), school.codes[amelia]
+    school.ok(
+        "consent", "import", microsoft(school, [(today, "11:00:00", code, "J A", "", "Yes", "")], "a.csv")
+    )
+    school.ok(
+        "consent", "import", microsoft(school, [(today, "10:00:00", code, "J A", "", "No", "")], "b.csv")
+    )
+    assert [r["decision"] for r in events(school)] == ["opt-in", "opt-out"]
+    assert _status(school, amelia, "My Maths") == "opted-in"
+    # A Yes sent again later is the parent's latest word: kept, so a still earlier No cannot undo it.
+    school.ok(
+        "consent", "import", microsoft(school, [(today, "12:00:00", code, "J A", "", "Yes", "")], "c.csv")
+    )
+    school.ok(
+        "consent", "import", microsoft(school, [(today, "11:30:00", code, "J A", "", "No", "")], "d.csv")
+    )
+    assert _status(school, amelia, "My Maths") == "opted-in"
+
+
+def test_paper_forms_of_one_day_without_times_the_withdrawal_stands_whatever_the_row_order(school):
+    amelia = school.upns[0]
+    day = date.today().strftime("%d/%m/%Y")
+    path = _write(
+        school.folder / "typed-same-day.csv",
+        ["Reply code", "Date", "Parent name", "My Maths"],
+        [
+            [school.codes[amelia], day, "Jane Ashworth", "no"],
+            [school.codes[amelia], day, "Jane Ashworth", "yes"],
+        ],
+    )
+    school.ok("consent", "import", path)
+    assert [(r["decision"], r["effective_time"]) for r in events(school)] == [
+        ("opt-out", None),
+        ("opt-in", None),
+    ]
+    assert _status(school, amelia, "My Maths") == "opted-out"
+
+
+def test_an_expired_yes_beside_a_no_says_how_to_keep_the_withdrawal(school, tmp_path):
+    amelia = school.upns[0]
+    today = date.today()
+    old_code = school.codes[amelia]
+    school.ok("consent", "form", "--upn", amelia, "--out", str(tmp_path / "newer.html"))  # replaces the code
+    good = (today, "08:00:00", school.codes[school.upns[1]], "Tom Bolam", "", "Yes", "")
+    row = (today, "09:00:00", old_code, "Jane Ashworth", "", "Yes", "No")
+    refused = school.fails("consent", "import", microsoft(school, [good, row], "mixed.csv"))
+    message = " ".join(refused.stderr.split())
+    assert "line 3" in message and "expired" in message
+    assert 'blank only the Yes answer on line 3 (in the column "My Maths")' in message, message
+    assert f'answers No under "{TTRS}"' in message, message
+    assert "import the file again" in message
+    # Done as it says, the withdrawal is recorded (flagged) and the rest of the file with it.
+    mended = (today, "09:00:00", old_code, "Jane Ashworth", "", "", "No")
+    result = school.ok("consent", "import", microsoft(school, [good, mended], "mended.csv"))
+    assert "Flagged" in result.stdout + result.stderr
+    assert _status(school, amelia, "Times Tables Rock Stars") == "opted-out"
+    assert _status(school, school.upns[1], "My Maths") == "opted-in"
+
+
+def test_a_yes_for_a_pupil_who_left_says_what_the_office_can_do_not_to_print_a_form(school):
+    ben = school.upns[1]
+    today = date.today()
+    engine = create_engine(school.url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE pupil SET on_roll = :f, left_on = :d WHERE upn = :u"),
+                           {"f": False, "d": today, "u": ben})  # fmt: skip
+    engine.dispose()
+    path = microsoft(school, [(today, "09:00:00", school.codes[ben], "T B", "", "Yes", "")], "left.csv")
+    message = " ".join(school.fails("consent", "import", path).stderr.split())
+    assert "no longer on roll" in message
+    assert "consent form --upn" not in message, "a form cannot be printed for a pupil who has left"
+    assert "blank this Yes on line 2" in message
+    assert "import the class list that shows them on roll" in message
+
+
+def test_a_submission_later_today_than_now_is_refused_with_the_time_and_how_to_mend_it(school):
+    amelia = school.upns[0]
+    later = datetime.now() + timedelta(minutes=3)
+    if later.date() != date.today():
+        pytest.skip("too close to midnight for a time later today")
+    written = later.strftime("%d/%m/%Y %H:%M:%S")
+    path = _write(
+        school.folder / "later.csv",
+        ["Timestamp", "Reply code", "Parent/carer name", "My Maths"],
+        [[written, school.codes[amelia], "Jane Ashworth", "Yes"]],
+    )
+    result = school.fails("consent", "import", path)
+    message = " ".join(result.stderr.split())
+    assert "line 2" in message
+    assert f"{later.date().isoformat()} {later.strftime('%H:%M:%S')} is later than now" in message, message
+    assert "computer's date, time and time zone" in message and "correct the time in the file" in message

@@ -126,3 +126,22 @@ def test_add_months_is_relativedeltas_calendar_months(day, months):
     from cloudctl.vocab.dates import add_months
 
     assert add_months(day, months) == day + relativedelta(months=months)
+
+
+def test_a_moment_later_today_than_now_is_refused_with_the_time_and_how_to_mend_it():
+    import datetime as dt
+
+    from cloudctl.errors import InvalidInput
+    from cloudctl.vocab.dates import check_event_moment
+
+    now = dt.datetime(2026, 9, 12, 14, 5, 0)
+    day = dt.date(2026, 9, 12)
+    assert check_event_moment(day, dt.time(14, 5, 0), "submission time", now) == now
+    assert check_event_moment(dt.date(2026, 9, 11), dt.time(23, 0), "submission time", now)
+    with pytest.raises(InvalidInput) as refused:
+        check_event_moment(day, dt.time(16, 40, 0), "submission time", now)
+    message = refused.value.message
+    assert "2026-09-12 16:40:00 is later than now (14:05:00" in message
+    assert "computer's date, time and time zone" in message and "correct the time in the file" in message
+    with pytest.raises(InvalidInput, match="in the future"):
+        check_event_moment(dt.date(2026, 9, 13), dt.time(0, 0), "submission time", now)

@@ -4,10 +4,12 @@ Written from the rules, not from src/cloudctl/domain/consent.py, so that tests/t
 holds two independent readings of the rules against each other. Nothing here imports cloudctl: the model
 knows pupils, services and decisions as plain values and keeps its own history of events.
 
-The standing decision is a fold (docs/consent.md): events in (effective date, order
-recorded) order; a single decision always becomes the standing one; a bulk one (--class, --year, an opt-in
-with --all-services) only when nothing stands or it has the decision that stands. A decision identical to
-one recorded records nothing; neither does the same decision from a giver already in its current run.
+The standing decision is a fold (docs/consent.md): events in (effective date, order recorded) order,
+except that on one day (the model's decisions carry no time of day, so their order within a day is
+unknown) every opt-in comes before every opt-out: the withdrawal is the safe side. A single decision
+always becomes the standing one; a bulk one (--class, --year, an opt-in with --all-services) only when
+nothing stands or it has the decision that stands. A decision identical to one recorded records nothing;
+neither does the same decision from a giver already in its current run.
 
 Every change returns a `Result`: whether the step must be refused as a whole (`refused`), whether a refusal
 would be acceptable although the model records nothing either way (`may_refuse`: a bulk command whose every
@@ -129,7 +131,7 @@ class Event:
 def fold(events: list[Event]) -> tuple[Event | None, list[Event]]:
     """The standing event, and the run of its decision (the events since it last changed decision)."""
     standing, run = None, []
-    for event in sorted(events, key=lambda e: (e.on, e.seq)):
+    for event in sorted(events, key=lambda e: (e.on, e.decision == OPT_OUT, e.seq)):
         if standing is None or not event.bulk or event.decision == standing.decision:
             if standing is None or event.decision != standing.decision:
                 run = []
@@ -316,7 +318,14 @@ class ConsentModel:
         # renews a needs-renewal or selects the pupil is a real change). A giver already in its run
         # records nothing.
         # A decision for one pupil repeats only the giver's own decision, not a bulk one in their name.
-        if same_standing and any(same_giver(e.given_by, giver) and (bulk or not e.bulk) for e in run):
+        # A withdrawal restated on a later day is kept as evidence all the same: an opt-in of that day
+        # (whose order that day is unknown) must not override it.
+        restated = decision == OPT_OUT and not bulk and standing is not None and on > standing.on
+        if (
+            same_standing
+            and not restated
+            and any(same_giver(e.given_by, giver) and (bulk or not e.bulk) for e in run)
+        ):
             return Outcome(pupil.key, service.name, decision, NOTHING, standing=standing)
         # An event identical to one recorded (decision, date, giver, what they were told, selection,
         # bulk or not) records nothing, in every path; but a withdrawal while an opt-in stands is heard.

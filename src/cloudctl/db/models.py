@@ -214,6 +214,10 @@ class ConsentEvent(SQLModel, table=True):
     bulk: bool | None = Field(default=None, nullable=True)
     # The consent form (reply code) this decision answered; NULL on rows from before revision 0008.
     reply_code_id: int | None = Field(default=None, nullable=True, foreign_key="reply_code.id", index=True)
+    # The time of day the decision was made ("HH:MM:SS", the school's local time as the form wrote it), when
+    # known: an online form's submission time. NULL for a decision known by its date alone, and on rows from
+    # before revision 0014. The policy orders a day's decisions by it (consent_policy.order_key).
+    effective_time: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
     recorded_at: datetime = Field(default_factory=utcnow)
     # The history chain (cloudctl.db.history_chain): set as the row is inserted.
     content_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))

@@ -1,19 +1,21 @@
 """Consent: parents' opt-ins and opt-outs per pupil and service, and the policy's rules.
 
 Events are append-only (the database refuses UPDATE and DELETE). A pupil's status
-for a service is their latest event by effective date; no event means no response,
+for a service is their standing event (the policy's fold: by effective date, then time of
+day where known, `consent_policy.order_key`); no event means no response,
 which means not enrolled. Each event points at the service version the parent was
 told about, so consent given before the service's data grew "needs renewal".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import object_session
@@ -46,6 +48,7 @@ from cloudctl.domain.consent_policy import (  # noqa: F401 (the names other modu
     folded,
     is_bulk,
     not_consent_based,
+    order_key,
 )
 from cloudctl.domain.pupils import list_pupils
 from cloudctl.domain.service_versions import version_in_force
@@ -147,6 +150,8 @@ class ConsentRequest:
     relationship: str | None = None
     recorded_by: str | None = None
     note: str | None = None
+    # The time of day the decision was made ("HH:MM:SS"), when known: an online form's submission time.
+    at: str | None = None
 
     def checked(self, today: date) -> ConsentRequest:
         """The request with every text through the gate and its date in bounds, or InvalidInput."""
@@ -189,6 +194,7 @@ class ConsentRequest:
             relationship=relationship,
             recorded_by=recorded_by,
             note=note,
+            at=self.at,
         )
 
 
@@ -256,9 +262,15 @@ class ServiceRule(consent_policy.ServiceRule):
 
     @classmethod
     def of(cls, service: Service, lifetime: ConsentLifetime | None = None) -> ServiceRule:
+        session = object_session(service)
         if lifetime is None:
-            lifetime = consent_lifetime(object_session(service))
-        return super().of(service, lifetime)
+            lifetime = consent_lifetime(session)
+        rule = super().of(service, lifetime)
+        if service.status == "not-approved" and session is not None:
+            role = _sign_off_awaited(session, service)
+            if role is not None:
+                rule = dataclasses.replace(rule, awaiting_sign_off=role)
+        return rule
 
     @classmethod
     def for_pupil_services(
@@ -273,6 +285,18 @@ class ServiceRule(consent_policy.ServiceRule):
         )
         lifetime = lifetime or consent_lifetime(session)
         return [cls.build(*row[:7], row[7] or "", lifetime) for row in rows]
+
+
+def _sign_off_awaited(session: Session, service: Service) -> str | None:
+    """The role whose sign-off the service's latest (high-risk) approval awaits, or None."""
+    from cloudctl.domain.assessment_workflow import awaiting_sign_off, latest_assessment
+    from cloudctl.domain.settings import get_settings
+
+    assessment = latest_assessment(session, service)
+    settings = get_settings(session)
+    if assessment is None or settings is None or not awaiting_sign_off(session, assessment, settings):
+        return None
+    return settings.sign_off_role
 
 
 def status_for(service: Service, pupil: Pupil, standing: Standing | None) -> str:
@@ -309,7 +333,7 @@ def standings(
     """
     sql = (
         "SELECT pupil_id, service_id, decision, effective_on, given_by, selected, service_version_id, id, "
-        "bulk FROM consent_event WHERE 1 = 1"
+        "bulk, effective_time FROM consent_event WHERE 1 = 1"
     )
     params: list[int] = []
     for name, ids in (("pupil_id", pupil_ids), ("service_id", service_ids)):
@@ -325,8 +349,8 @@ def standings(
             bulk.setdefault(key, []).append(row)
         else:
             held = last.get(key)
-            # The latest single event by effective date, then by id (the order recorded).
-            if held is None or row[3] > held[3] or (row[3] == held[3] and row[7] > held[7]):
+            # The latest single event in the policy's order: by date, then (a day's events) `order_key`.
+            if held is None or row[3] > held[3] or (row[3] == held[3] and _order(row) > _order(held)):
                 last[key] = row
         if row[5]:
             selected_pairs.add(key)
@@ -340,21 +364,23 @@ def _fold_rows(single: tuple | None, bulk_rows: list[tuple]) -> tuple:
     of the bulk rows after the latest single row, on the raw rows (a report may fold many: no objects,
     no run of givers). The property test holds the report to the reference model's fold."""
     standing = single
-    for row in sorted(bulk_rows, key=_date_then_id):
-        if single is not None and (row[3], row[7]) < (single[3], single[7]):
+    for row in sorted(bulk_rows, key=_order):
+        if single is not None and _order(row) < _order(single):
             continue  # before the latest single decision, which outranks it
         if standing is None or row[2] == standing[2]:
             standing = row
     return standing
 
 
-def _date_then_id(row: tuple) -> tuple:
-    return row[3], row[7]
+def _order(row: tuple) -> tuple:
+    """A raw row's place in the policy's order (`consent_policy.order_key`)."""
+    # Effective dates compare as ISO text: SQLite hands back text, PostgreSQL a date.
+    return order_key(str(row[3]), row[9], row[2], row[7])
 
 
 def _pair_event(row: tuple, told: frozenset[str] = frozenset()) -> PairEvent:
     # Effective dates compare as ISO text: SQLite hands back text, PostgreSQL a date.
-    return PairEvent(row[7], row[2], str(row[3]), row[4], bool(row[8]), bool(row[5]), told)
+    return PairEvent(row[7], row[2], str(row[3]), row[4], bool(row[8]), bool(row[5]), told, row[9])
 
 
 def pair_events(session: Session, pupil_id: int, service_id: int) -> list[PairEvent]:
@@ -362,7 +388,7 @@ def pair_events(session: Session, pupil_id: int, service_id: int) -> list[PairEv
     rows = fetch_rows(
         session,
         "SELECT pupil_id, service_id, decision, effective_on, given_by, selected, service_version_id, id, "
-        "bulk FROM consent_event WHERE pupil_id = ? AND service_id = ?",
+        "bulk, effective_time FROM consent_event WHERE pupil_id = ? AND service_id = ?",
         [pupil_id, service_id],
     )
     if not rows:
@@ -452,7 +478,9 @@ def apply_decision(
         rule,
         PupilFacts.of(pupil),
         events,
-        Request(request.decision, request.effective_on, request.given_by, reach, told or frozenset()),
+        Request(
+            request.decision, request.effective_on, request.given_by, reach, told or frozenset(), request.at
+        ),
     )
     if verdict.kind == REFUSE:
         raise RuleRefused(f"Not recorded: {verdict.message}")
@@ -464,6 +492,7 @@ def apply_decision(
                 service_version_id=version.id,
                 decision=request.decision,
                 effective_on=request.effective_on,
+                effective_time=request.at,
                 given_by=request.given_by,
                 relationship=request.relationship,
                 method=request.method,
@@ -594,6 +623,7 @@ def import_consent_returns(
     default_date: date | None = None,
     today: date | None = None,
     keep_email: bool = False,
+    now: datetime | None = None,
 ) -> list[Outcome]:
     """Apply a CSV of returned forms, all or nothing: any invalid or refused row means nothing is recorded.
 
@@ -618,7 +648,7 @@ def import_consent_returns(
 
         return import_online_form_returns(
             session, Path(path), encoding=encoding, recorded_by=recorded_by, default_date=default_date,
-            keep_email=keep_email, today=today,
+            keep_email=keep_email, today=today, now=now,
         )  # fmt: skip
     recorded_by = gate_name(recorded_by, "name given with --recorded-by", required=False)
     rows = read_consent_returns(path, encoding)

@@ -15,9 +15,11 @@ Facts in
   (how many months an opt-in lasts, counted to today; unlimited unless the school sets it).
 - pupil: PupilFacts - upn, on_roll, year_group (an NC code), dob, left_on.
 - history: the pair's events (PairEvent: id, decision, effective date, giver, bulk, selected, what the
-  parent was told), in any order. (A Standing alone is accepted too, as a history of one single event.)
-- request: Request - decision, effective_on (a date), given_by, reach, and told (the case-folded
-  categories of the service version in force on effective_on: what this parent was told).
+  parent was told, time of day when known), in any order. (A Standing alone is accepted too, as a
+  history of one single event.)
+- request: Request - decision, effective_on (a date), given_by, reach, told (the case-folded
+  categories of the service version in force on effective_on: what this parent was told), and at (the
+  time of day, "HH:MM:SS", when known: an online form's submission time; None otherwise).
   reach is SINGLE (one pupil and one service: `consent optin|optout UPN SERVICE`, or one row of
   `consent import`), ONE_PUPIL_ALL_SERVICES (`consent optin|optout UPN --all-services`), or BULK
   (`--class` / `--year`).
@@ -29,8 +31,12 @@ The standing decision: a fold
 A parent's decision outranks any bulk operation. An event is *bulk* when it came from `--class`, `--year`
 or an opt-in with `--all-services` (`is_bulk`); everything else (one pupil and one service, a row of
 `consent import`, one pupil's `optout --all-services`) is a single decision. `fold` walks the pair's
-events in (effective date, id) order: a single event always becomes the standing one; a bulk event only
-when nothing stands yet or it has the decision that stands. So a bulk event never overrides an opposite
+events in `order_key` order: by date, then by time of day where the event carries one (an online
+form's submission time), so a parent's last word stands; an event without a time cannot be placed among
+the others of its day, so the safe side is taken (an opt-out without a time after every event of its day,
+an opt-in without one before them all; of two at the same moment, the opt-out last); then as recorded.
+A single event always becomes the standing one; a bulk event only when nothing stands yet or it has the
+decision that stands. So a bulk event never overrides an opposite
 decision, whichever was entered first. The *run* of the standing decision is the events since it last
 changed decision; its givers (folded with `fold_name`) are who has already given that decision.
 
@@ -61,7 +67,12 @@ The rules, in the order `decide` applies them
    that renews a needs-renewal or selects the pupil is a real change and falls to rule 7):
    a giver who already gave it in the current run (`fold_name`; no giver == no giver): NOTHING. A
    decision for one pupil repeats only the giver's own single decision, never a bulk one in their name.
-5. An event identical to one already recorded for the pair (same decision, effective date and giver by
+   Except, kept as EVIDENCE (rule 6) so that a decision of the other kind recorded later cannot stand
+   over the parent's latest word: a decision with a time of day after the standing one (a later online
+   submission of the same answer), and a parent's opt-out restated on a later day than the standing
+   opt-out (an opt-in of that day without a time must not override it).
+5. An event identical to one already recorded for the pair (same decision, effective date, time of day
+   (none == none) and giver by
    `fold_name`, the same data told, the same selection and the same reach (bulk or single), so a same-day
    renewal after the data grew, an opt-in that selects the pupil, or a parent's own form after a bulk
    run in their name, is not a repeat): NOTHING, in every path (a re-imported file, a form keyed twice).
@@ -145,6 +156,9 @@ class ServiceRule:
     years_text: str = ""
     # How long an opt-in lasts (the school's --consent-months, counted to today): the age input.
     lifetime: ConsentLifetime = field(default_factory=lambda: UNLIMITED)
+    # Not approved because its high-risk approval awaits a sign-off: by whom (the school's sign-off role),
+    # for messages. None otherwise.
+    awaiting_sign_off: str | None = None
 
     @classmethod
     def of(cls, service: Service, lifetime: ConsentLifetime | None = None) -> ServiceRule:
@@ -324,6 +338,31 @@ class PairEvent(NamedTuple):
     bulk: bool
     selected: bool
     told: frozenset[str]
+    # The time of day the decision was made ("HH:MM:SS"), when known: an online form's submission time.
+    # None for a paper form, a phone call or an e-mail keyed in with a date alone.
+    at: str | None = None
+
+
+# Where a decision falls among those of its day (`order_key`): a decision with no time of day cannot be
+# placed among the others of its day, so an opt-out goes after them all and an opt-in before them all.
+_BEFORE_ANY_TIME, _AFTER_ANY_TIME = "", "~"
+
+
+def order_key(effective_on: str, at: str | None, decision: str, id_: int) -> tuple[str, str, bool, int]:
+    """The order the fold reads a pair's events in: THE rule of which decision is a parent's last word.
+
+    By date; within a day, by time of day when the decision carries one (an online form's submission
+    time), so the later of two submissions stands. A decision with no time (a paper form, a phone call)
+    cannot be placed among the others of its day, so the safe side is taken: an opt-out without a time
+    comes after every decision of its day, and an opt-in without a time before them all. Two decisions at
+    the same time (or two without one) of opposite kinds: the opt-out comes last. Then the order recorded.
+    """
+    slot = (_BEFORE_ANY_TIME if decision == OPT_IN else _AFTER_ANY_TIME) if at is None else at
+    return (effective_on, slot, decision == OPT_OUT, id_)
+
+
+def event_order(event: PairEvent) -> tuple[str, str, bool, int]:
+    return order_key(event.effective_on, event.at, event.decision, event.id)
 
 
 # The id the event being decided on takes in the fold: after every event recorded.
@@ -349,7 +388,7 @@ def fold(events: Iterable[PairEvent]) -> Folded:
     """The standing event of a pair, and the run of its decision: see the module docstring."""
     standing: PairEvent | None = None
     run: dict[str, PairEvent] = {}
-    for event in sorted(events, key=lambda e: (e.effective_on, e.id)):
+    for event in sorted(events, key=event_order):
         if standing is not None and event.bulk and event.decision != standing.decision:
             continue  # a bulk event never overrides the opposite decision
         if standing is None or event.decision != standing.decision:
@@ -395,6 +434,8 @@ class Request:
     reach: str = SINGLE
     # The case-folded data categories of the service version in force on effective_on.
     told: frozenset[str] = frozenset()
+    # The time of day the decision was made ("HH:MM:SS"), when known (an online form's submission time).
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -472,9 +513,9 @@ def decide(
             reason = f"'{rule.name}' is for selected pupils only: opt each pupil in by UPN."
             return Verdict(SKIP, SKIPPED, reason, before, before)
 
-    recorded = f"recorded the {decision} of {when}{_by(request.given_by)}"
+    recorded = f"recorded the {decision} of {_moment(when, request.at)}{_by(request.given_by)}"
     # What the standing decision and the status become if the event is written: the same fold.
-    new = PairEvent(NEW_EVENT_ID, decision, when, request.given_by, bulk, selects, request.told)
+    new = PairEvent(NEW_EVENT_ID, decision, when, request.given_by, bulk, selects, request.told, request.at)
     standing_after = fold([*events, new]).standing
     changes = folded_before.standing is None or standing_after.id != folded_before.standing.id
     selected_after = selects or (standing is not None and standing.selected)
@@ -491,13 +532,24 @@ def decide(
     # 3. Nothing stands yet.
     if standing is None:
         return record(recorded)
-    stands = f"the {standing.decision} of {standing.effective_on}{_by(standing.given_by, 'given by')}"
+    standing_event = folded_before.standing
+    stands = (
+        f"the {standing.decision} of {_moment(standing.effective_on, standing_event.at)}"
+        f"{_by(standing.given_by, 'given by')}"
+    )
     giver = fold_name(request.given_by)
     same_standing = standing.decision == decision and (decision == OPT_OUT or before == OPTED_IN)
     # 4. The same decision stands, and this giver already gave it in its current run. A decision for
     # one pupil repeats only the giver's own decision, never a bulk one in their name.
     given = folded_before.run.get(giver)
-    if same_standing and given is not None and (bulk or not given.bulk):
+    # Kept all the same (as evidence), so that a decision of the other kind recorded later cannot stand over
+    # the parent's latest word: a submission timed after the standing decision, or a withdrawal restated on
+    # a later day (which keeps that day's safe side: an opt-in of that day without a time never overrides it).
+    later = (
+        request.at is not None
+        and order_key(when, request.at, decision, NEW_EVENT_ID) > event_order(standing_event)
+    ) or (decision == OPT_OUT and not bulk and when > standing_event.effective_on)
+    if same_standing and given is not None and (bulk or not given.bulk) and not later:
         already = "opted in" if decision == OPT_IN else "opted out"
         return nothing(f"already {already}{_by(given.given_by)} on {given.effective_on}")
     # 5. This very event is already recorded (a file imported again, a form keyed twice). Never for a
@@ -505,10 +557,11 @@ def decide(
     withdrawal = decision == OPT_OUT and standing.decision == OPT_IN
     for event in [] if withdrawal else events:
         if (
-            event.decision, event.effective_on, fold_name(event.given_by), event.told, event.selected,
-            event.bulk,
-        ) == (decision, when, giver, request.told, selects, bulk):  # fmt: skip
-            return nothing(f"this {decision} is already recorded on {when}{_by(event.given_by)}")
+            event.decision, event.effective_on, event.at, fold_name(event.given_by), event.told,
+            event.selected, event.bulk,
+        ) == (decision, when, request.at, giver, request.told, selects, bulk):  # fmt: skip
+            moment = _moment(when, request.at)
+            return nothing(f"this {decision} is already recorded on {moment}{_by(event.given_by)}")
     # 6. The same decision stands, from another giver: evidence.
     if same_standing:
         return record(f"{recorded} as further evidence; {stands} already stood", AS_EVIDENCE, EVIDENCE)
@@ -528,7 +581,20 @@ def decide(
             return record(f"{recorded}; it reverses {stands}", REVERSED)
     # 7. A decision that leaves the standing one as it was, or a real change (a renewal, a selection).
     if not changes:
-        return record(f"{recorded} as history, dated before {stands}, which still stands")
+        if when < standing_event.effective_on:
+            return record(f"{recorded} as history, dated before {stands}, which still stands")
+        if request.at is not None and standing_event.at is not None:
+            return record(f"{recorded} as history, made before {stands}, which still stands")
+        if standing_event.decision != OPT_OUT:
+            return record(
+                f"{recorded} as history, counted before {stands} of the same day, which still stands"
+            )
+        return record(
+            f"{recorded} as history: it is dated the same day as {stands}, with no time of day to tell "
+            "which came later, so the withdrawal still stands (an opt-in of the same day never overrides "
+            "one). If the parent has opted in again since, record it again on a later day, dated that "
+            "day, so it is clearly the later decision"
+        )
     if before == NEEDS_RENEWAL:
         if after == NEEDS_RENEWAL:
             why = (
@@ -554,6 +620,13 @@ def service_refusal(rule: ServiceRule, decision: str) -> str | None:
         return not_consent_based(rule.name, rule.category, decision)
     if decision == OPT_OUT:
         return None  # a withdrawal from a pupil service is never refused
+    if rule.status == "not-approved" and rule.awaiting_sign_off:
+        role = rule.awaiting_sign_off
+        return (
+            f"'{rule.name}' is approved pending sign-off: its risk assessment awaits a sign-off by the "
+            f"{role}, so nobody may be enrolled in it until then. Once the {role} has signed it off, record "
+            f'it with: cloudctl assess sign-off "{rule.name}" --by NAME --role {role}'
+        )
     if rule.status != "approved":
         reason = {
             "awaiting-assessment": "is awaiting its risk assessment",
@@ -592,6 +665,11 @@ def pupil_refusal(rule: ServiceRule, pupil: PupilFacts) -> str | None:
         years = rule.years_text or ", ".join(sorted(rule.codes))
         return f"pupil {pupil.upn} is in year {pupil.year_group}, and '{rule.name}' is for {years} only."
     return None
+
+
+def _moment(effective_on: str, at: str | None) -> str:
+    """A decision's date, and its time of day when known: "2026-09-12" or "2026-09-12 at 10:31:22"."""
+    return f"{effective_on} at {at}" if at else effective_on
 
 
 def _by(name: str | None, word: str = "by") -> str:

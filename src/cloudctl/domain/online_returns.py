@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlmodel import Session
@@ -47,10 +47,11 @@ from cloudctl.importers.online_form_returns import (
     Layout,
     Submission,
     answer_decision,
+    has_time_of_day,
     read_online_form_returns,
     submission_time,
 )
-from cloudctl.vocab.dates import check_event_date, parse_date
+from cloudctl.vocab.dates import check_event_date, check_event_moment, parse_date
 from cloudctl.vocab.text import for_terminal, gate_name, gate_prose, gate_text
 
 FLAGGED = "Flagged"
@@ -170,6 +171,8 @@ class _Parsed:
     submission: Submission
     on: date
     time_of_day: tuple[int, int, int]
+    # The submission's time of day as the event keeps it ("HH:MM:SS"): an online form's, when written.
+    at: str | None
     lookup: CodeLookup
     given_by: str | None
     relationship: str | None
@@ -187,9 +190,15 @@ def import_online_form_returns(
     default_date: date | None = None,
     keep_email: bool = False,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> list[Outcome]:
-    """Apply a file of answers by reply code, all or nothing (see the module docstring)."""
-    today = today or date.today()
+    """Apply a file of answers by reply code, all or nothing (see the module docstring).
+
+    now: the computer's clock (a submission later than it is refused); a `today` other than the real
+    one (a test) counts to that day's end."""
+    if now is None:
+        now = datetime.now() if today in (None, date.today()) else datetime.combine(today, time.max)
+    today = today or now.date()
     returns = read_online_form_returns(path, encoding)
     layout = returns.layout
     services, problems = match_questions(session, layout)
@@ -201,7 +210,7 @@ def import_online_form_returns(
         column = ""
         try:
             column = headings[layout.fields["time"]].strip()
-            on, time_of_day = _when(submission, layout, default_date, today)
+            on, time_of_day, timed = _when(submission, layout, default_date, now)
             column = headings[layout.fields["code"]].strip()
             code = gate_text(submission.values.get("code"), "reply code", required=True)
             lookup = lookup_code(session, code, on=on)
@@ -210,7 +219,7 @@ def import_online_form_returns(
                     f"submitted on {on.isoformat()}, before the form with reply code {lookup.issued.shown} "
                     f"was issued ({lookup.issued.issued_on.isoformat()}): check the code and the date."
                 )
-            parsed.append(_parse(submission, layout, on, time_of_day, lookup, keep_email))
+            parsed.append(_parse(submission, layout, on, time_of_day, timed, lookup, keep_email))
         except CloudctlError as error:
             problems.append(Problem(submission.line, column, "", error.message))
     if problems:
@@ -222,7 +231,9 @@ def import_online_form_returns(
         for index, answer in item.submission.answers:
             column = headings[index].strip()
             try:
-                outcome = _apply_answer(session, item, services[index], answer, already, recorded_by, today)
+                outcome = _apply_answer(
+                    session, item, services[index], answer, already, recorded_by, today, headings
+                )
             except CloudctlError as error:
                 shown = answer if len(answer) <= 60 else answer[:60] + "..."
                 problems.append(Problem(item.submission.line, column, for_terminal(shown), error.message))
@@ -235,8 +246,10 @@ def import_online_form_returns(
 
 
 def _when(
-    submission: Submission, layout: Layout, default_date: date | None, today: date
-) -> tuple[date, tuple[int, int, int]]:
+    submission: Submission, layout: Layout, default_date: date | None, now: datetime
+) -> tuple[date, tuple[int, int, int], bool]:
+    """The submission's date, its time of day (midnight when none is written) and whether one is written.
+    A submission later than now (by date, or by time later today) is refused."""
     written = gate_text(submission.values.get("time"), "timestamp")
     if not written:
         if default_date is None:
@@ -244,10 +257,13 @@ def _when(
                 "the timestamp is empty: give the date the form was answered, or --date DATE for the rows "
                 "without one."
             )
-        return default_date, (0, 0, 0)
+        return default_date, (0, 0, 0), False
     day_text, time_of_day = submission_time(written)
     on = parse_date(day_text, what="timestamp")
-    return check_event_date(on, "submission date", today), time_of_day
+    if not has_time_of_day(written):
+        return check_event_date(on, "submission date", now.date()), time_of_day, False
+    check_event_moment(on, time(*time_of_day), "submission time", now)
+    return on, time_of_day, True
 
 
 def _parse(
@@ -255,6 +271,7 @@ def _parse(
     layout: Layout,
     on: date,
     time_of_day: tuple[int, int, int],
+    timed: bool,
     lookup: CodeLookup,
     keep_email: bool,
 ) -> _Parsed:
@@ -265,7 +282,11 @@ def _parse(
         gate_text(values.get("method"), "method") or ("online-form" if layout.online else "form")
     )
     hours, minutes, seconds = time_of_day
-    when = on.isoformat() + (f" {hours:02}:{minutes:02}:{seconds:02}" if layout.online else "")
+    clock = f"{hours:02}:{minutes:02}:{seconds:02}"
+    when = on.isoformat() + (f" {clock}" if layout.online else "")
+    # An online form's submission time orders a day's decisions (consent_policy.order_key); a paper form
+    # typed in is known by its date.
+    at = clock if layout.online and timed else None
     # The note keeps the form and the submission's time: the evidence, and what a re-import recognises.
     parts = [f"reply code {lookup.issued.shown}, {'submitted' if layout.online else 'dated'} {when}"]
     email = gate_text(values.get("email"), "e-mail address")
@@ -280,7 +301,7 @@ def _parse(
     elif flag is not None:
         flag = f"reply code {lookup.issued.shown} had expired: {flag}"
     return _Parsed(
-        submission, on, time_of_day, lookup, given_by, relationship, "; ".join(parts), method, flag
+        submission, on, time_of_day, at, lookup, given_by, relationship, "; ".join(parts), method, flag
     )
 
 
@@ -308,6 +329,7 @@ def _apply_answer(
     already: set[tuple],
     recorded_by: str | None,
     today: date,
+    headings: list[str],
 ) -> Outcome:
     decision = answer_decision(gate_text(answer, "answer") or "")
     if decision is None:
@@ -317,10 +339,7 @@ def _apply_answer(
         )
     lookup, pupil = item.lookup, item.lookup.pupil
     if decision == OPT_IN and item.flag is not None:
-        raise InvalidInput(
-            f"a Yes cannot be taken from this submission: {item.flag}. Send a new form "
-            f"(cloudctl consent form --upn {pupil.upn} --out FILE) and record the answer it brings."
-        )
+        raise InvalidInput(_yes_refused(item, headings))
     version = lookup.versions.get(service.id)
     if version is None and decision == OPT_IN:
         raise InvalidInput(
@@ -339,6 +358,7 @@ def _apply_answer(
         relationship=item.relationship,
         recorded_by=recorded_by,
         note=item.note,
+        at=item.at,
     ).checked(today)
     outcome = apply_decision(
         session, pupil, service, request, reach=SINGLE, told_version=version, reply_code_id=lookup.issued.id
@@ -351,3 +371,34 @@ def _apply_answer(
             f"refused): {outcome.detail}"
         )
     return outcome
+
+
+def _yes_refused(item: _Parsed, headings: list[str]) -> str:
+    """Why a Yes on an expired code or for a pupil who has left is refused, and what the office can do;
+    when the same line withdraws from another service, how to keep that withdrawal (the file is all or
+    nothing, so it is not recorded until the file imports)."""
+    pupil, line = item.lookup.pupil, item.submission.line
+    if pupil.on_roll:
+        text = (
+            f"a Yes cannot be taken from this submission: {item.flag}. For the Yes, send a new form "
+            f"(cloudctl consent form --upn {pupil.upn} --out FILE) and record the answer it brings."
+        )
+    else:
+        text = (
+            f"a Yes cannot be taken from this submission: {item.flag}, so cannot be enrolled. Nothing can "
+            "be opted in for a pupil who has left; if the pupil has come back, import the class list that "
+            "shows them on roll, then send them a new form."
+        )
+    answers = [(headings[index].strip(), answer_decision(answer.strip())) for index, answer in
+               item.submission.answers]  # fmt: skip
+    if not any(decision == OPT_OUT for _, decision in answers):
+        return text + f" To import the rest of the file, blank this Yes on line {line} and import it again."
+    yeses = [f'"{for_terminal(heading[:60])}"' for heading, decision in answers if decision == OPT_IN]
+    noes = [f'"{for_terminal(heading[:60])}"' for heading, decision in answers if decision == OPT_OUT]
+    columns = f"the column{'s' if len(yeses) > 1 else ''} {' and '.join(yeses)}"
+    return (
+        f"{text} Line {line} also answers No under {' and '.join(noes)}: a withdrawal is never refused, "
+        f"but nothing in this file is recorded while this Yes is in it. To record the withdrawal, blank "
+        f"only the Yes answer{'s' if len(yeses) > 1 else ''} on line {line} (in {columns}), leave the No "
+        "as it is, and import the file again."
+    )

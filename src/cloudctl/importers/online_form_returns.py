@@ -337,6 +337,11 @@ _TIME_OF_DAY = re.compile(
 )
 
 
+def has_time_of_day(text: str) -> bool:
+    """Does a timestamp cell write a time of day ("12/09/2026 10:31:22"), not a date alone?"""
+    return _TIME_OF_DAY.match(" ".join(text.split())) is not None
+
+
 def submission_time(text: str) -> tuple[str, tuple[int, int, int]]:
     """The date (as written, for the date parser) and the time of day (hours, minutes, seconds; midnight
     when none is written) of a timestamp cell such as "12/09/2026 10:31:22" or "2026/09/12 10:31:22 am"."""

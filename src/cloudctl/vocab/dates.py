@@ -116,6 +116,22 @@ def check_event_date(day: datetime.date, what: str, today: datetime.date) -> dat
     return day
 
 
+def check_event_moment(
+    day: datetime.date, time_of_day: datetime.time, what: str, now: datetime.datetime
+) -> datetime.datetime:
+    """A moment something happened (a form submitted at 10:31:22): from 2000 up to now, the computer's
+    clock. A time later today is refused as a date after today is (`check_event_date`)."""
+    check_event_date(day, what, now.date())
+    moment = datetime.datetime.combine(day, time_of_day)
+    if moment > now.replace(tzinfo=None):
+        raise InvalidInput(
+            f"The {what} {day.isoformat()} {time_of_day.isoformat(timespec='seconds')} is later than now "
+            f"({now.strftime('%H:%M:%S')} by this computer's clock): check the computer's date, time and "
+            "time zone, or correct the time in the file, then import it again."
+        )
+    return moment
+
+
 def check_future_date(day: datetime.date, what: str, today: datetime.date) -> datetime.date:
     """A date planned ahead (a next review): no earlier than 2000 and at most ten years from today."""
     latest = years_after(today, MOST_YEARS_AHEAD)
