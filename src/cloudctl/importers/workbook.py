@@ -427,7 +427,9 @@ def _check_sheet(
     first_column = sheet.start[1]  # type: ignore[attr-defined]
     unnamed = _hidden_cells_without_heading(scan.hidden_columns, headings, below, first_column, heading_row)
     if unnamed:
-        shown = ", ".join(f"{column_letter(index)} (first at {cell})" for index, cell in unnamed[:SHOWN_CELLS])
+        shown = ", ".join(
+            f"{column_letter(index)} (first at {cell})" for index, cell in unnamed[:SHOWN_CELLS]
+        )
         problems.append(
             f"column(s) {shown} are hidden in Excel and hold data under no heading, so whoever checks the "
             "sheet cannot see it and cloudctl cannot tell what it is: unhide them (select all, then Format > "
