@@ -275,8 +275,12 @@ def upn_key(upn: str) -> int:
     return ((ord(upn[0]) * 10**11 + int(upn[1:12])) << 6) | (ord(last) - (48 if last <= "9" else 55))
 
 
-def _remember(cache: dict[str, str], raw: str, value: str) -> str:
-    if len(cache) < 100_000:
+def _remember(cache: dict[str, str], raw: str, value: str, too_long: list[str]) -> str:
+    """The cell's tidied value, kept for the next row with the same cell unless either is longer than any
+    name: such a cell goes on `too_long`, every time it is met, so its row is looked at closely."""
+    if len(raw) > LONGEST_NAME or len(value) > LONGEST_NAME:
+        too_long.append(raw)
+    elif len(cache) < 100_000:
         cache[raw] = value
     return value
 
@@ -463,6 +467,7 @@ class ClassList:
         rows_read = 0
         tidy: dict[str, str] = {}  # a cell as written -> with its spaces tidied
         genders: dict[str, str] = {}
+        too_long: list[str] = []  # this row's name cells longer than any name
         new_row = tuple.__new__  # PupilRow's own constructor checks its arguments, which are known here
         for cells in reader:
             line = last_line + 1
@@ -509,11 +514,11 @@ class ClassList:
                 raw = cells[surname_at]
                 surname = tidy.get(raw)
                 if surname is None:
-                    surname = _remember(tidy, raw, _tidy(raw))
+                    surname = _remember(tidy, raw, _tidy(raw), too_long)
                 raw = cells[forename_at]
                 forename = tidy.get(raw)
                 if forename is None:
-                    forename = _remember(tidy, raw, _tidy(raw))
+                    forename = _remember(tidy, raw, _tidy(raw), too_long)
                 if not surname or not forename:
                     self._check_name(line, names["surname"], surname, "surname")
                     self._check_name(line, names["forename"], forename, "forename")
@@ -559,25 +564,31 @@ class ClassList:
                 raw = cells[preferred_forename_at]
                 preferred_forename = tidy.get(raw)
                 if preferred_forename is None:
-                    preferred_forename = _remember(tidy, raw, _tidy(raw))
+                    preferred_forename = _remember(tidy, raw, _tidy(raw), too_long)
             if preferred_surname_at >= 0:
                 raw = cells[preferred_surname_at]
                 preferred_surname = tidy.get(raw)
                 if preferred_surname is None:
-                    preferred_surname = _remember(tidy, raw, _tidy(raw))
+                    preferred_surname = _remember(tidy, raw, _tidy(raw), too_long)
             if class_at >= 0:
                 raw = cells[class_at]
                 class_name = tidy.get(raw)
                 if class_name is None:
-                    class_name = _remember(tidy, raw, _tidy(raw))
+                    class_name = _remember(tidy, raw, _tidy(raw), too_long)
             if gender_at >= 0:
                 raw = cells[gender_at]
                 gender = genders.get(raw)
                 if gender is None:
                     value = " ".join(raw.split())
-                    gender = _remember(genders, raw, _GENDERS.get(value.upper(), value))
-            admission_number = cells[admission_at].strip() if admission_at >= 0 else ""
-            if max(map(len, cells)) > LONGEST_NAME:
+                    gender = _remember(genders, raw, _GENDERS.get(value.upper(), value), too_long)
+            admission_number = ""
+            if admission_at >= 0:
+                raw = cells[admission_at]
+                if len(raw) > LONGEST_NAME:
+                    too_long.append(raw)
+                admission_number = raw.strip()
+            if too_long:  # never a cell met before in a row with nothing too long (`_remember`)
+                too_long.clear()
                 self._check_lengths(line, cells)
             if problems.total != count:
                 continue
