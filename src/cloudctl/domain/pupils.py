@@ -512,16 +512,29 @@ class _Writer:
             return
         # The row's values are already in the columns' order (checked above); only the date of birth and
         # the flag need the dialect's processing, and both repeat, so the processed forms are cached.
-        dob = self.dob_params.get(row.dob)
+        dob = self.dob_params.get(row[7])
         if dob is None:
-            dob = self.dob_params[row.dob] = self.process_dob(row.dob)
+            dob = self.dob_params[row[7]] = self.process_dob(row[7])
         inserts = self.inserts
-        # PupilRow is (line, upn, upn_temporary, forename, surname, preferred names, dob, gender, ...).
-        values = (row.upn, self.flags[row.upn_temporary], *row[3:7], dob, *row[8:], *self.insert_constants)
-        inserts.pending.append(
-            values if inserts.positional else dict(zip(inserts.names, values, strict=True))
+        # PupilRow is (line, upn, upn_temporary, forename, surname, preferred forename, preferred surname,
+        # dob, gender, year_group, class_name, admission_number): indexed, not sliced, for a million rows.
+        values = (
+            row[1],
+            self.flags[row[2]],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            dob,
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            *self.insert_constants,
         )
-        if len(inserts.pending) >= CHUNK:
+        pending = inserts.pending
+        pending.append(values if inserts.positional else dict(zip(inserts.names, values, strict=True)))
+        if len(pending) >= CHUNK:
             inserts.flush()
 
     def change(self, pupil_id: int, values: dict) -> None:
@@ -613,8 +626,8 @@ def import_class_list(
         for count, row in enumerate(class_list.rows(), start=1):
             if progress is not None and count % 5000 == 0:
                 progress(class_list.bytes_read, class_list.size)
-            position = position_of(row.upn)
-            if position is None and row.upn in replaced:
+            position = position_of(row.upn) if ids else None  # nothing held: every pupil is new
+            if position is None and replaced and row.upn in replaced:
                 problems.add(row.line, upn_column, row.upn, replaced_upn_message(replaced[row.upn]))
             if problems.total:
                 writer.discard()

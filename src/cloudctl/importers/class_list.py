@@ -225,16 +225,31 @@ _UPN_VALUE = {
     **{str(digit): digit for digit in range(10)},
     **{letter: index for index, letter in enumerate(ALPHABET)},
 }
-# The check letter's weighted sum, two characters at a time: characters 2-3 have weights 2 and 3, and so
-# on to 12-13 (weights 12 and 13), where the last may be a letter (a temporary UPN).
-_PAIR_SUMS = [
-    {
-        first + second: weight * _UPN_VALUE[first] + (weight + 1) * _UPN_VALUE[second]
-        for first in "0123456789"
-        for second in (_UPN_VALUE if weight == 12 else "0123456789")
-    }
-    for weight in range(2, 14, 2)
-]
+# The check letter's weighted sum (weights 2 to 13 for characters 2 to 13) in two parts. Characters 11-13
+# (the serial, whose last place may be a letter in a temporary UPN) from a table; characters 2-10 (the LA,
+# the school and the year the UPN was issued) are shared by many pupils, so their sum is worked out once
+# per prefix and kept (`_PREFIX_SUMS`, a bounded cache).
+_SERIAL_SUMS = {
+    first + second + third: 11 * _UPN_VALUE[first] + 12 * _UPN_VALUE[second] + 13 * _UPN_VALUE[third]
+    for first in "0123456789"
+    for second in "0123456789"
+    for third in _UPN_VALUE
+}
+_PREFIX_SUMS: dict[str, int] = {}
+_DIGIT_VALUE = {str(digit): digit for digit in range(10)}
+
+
+def _prefix_sum(prefix: str) -> int | None:
+    """The weighted sum of characters 2-10 (all digits), or None when one is not a digit."""
+    total = 0
+    for weight, char in enumerate(prefix, start=2):
+        digit = _DIGIT_VALUE.get(char)
+        if digit is None:
+            return None
+        total += weight * digit
+    if len(_PREFIX_SUMS) < 10_000:
+        _PREFIX_SUMS[prefix] = total
+    return total
 
 
 def _fast_upn(text: str) -> str | None:
@@ -243,19 +258,14 @@ def _fast_upn(text: str) -> str | None:
     value = text.upper()
     if len(value) != 13:
         return None
-    p1, p2, p3, p4, p5, p6 = _PAIR_SUMS
-    try:
-        total = (
-            p1[value[1:3]]
-            + p2[value[3:5]]
-            + p3[value[5:7]]
-            + p4[value[7:9]]
-            + p5[value[9:11]]
-            + p6[value[11:]]
-        )
-    except KeyError:
+    prefix = value[1:10]
+    head = _PREFIX_SUMS.get(prefix)
+    if head is None and (head := _prefix_sum(prefix)) is None:
         return None
-    return value if ALPHABET[total % 23] == value[0] else None
+    tail = _SERIAL_SUMS.get(value[10:])
+    if tail is None:
+        return None
+    return value if ALPHABET[(head + tail) % 23] == value[0] else None
 
 
 def upn_key(upn: str) -> int:
@@ -265,8 +275,12 @@ def upn_key(upn: str) -> int:
     return ((ord(upn[0]) * 10**11 + int(upn[1:12])) << 6) | (ord(last) - (48 if last <= "9" else 55))
 
 
-def _remember(cache: dict[str, str], raw: str, value: str) -> str:
-    if len(cache) < 100_000:
+def _remember(cache: dict[str, str], raw: str, value: str, too_long: list[str]) -> str:
+    """The cell's tidied value, kept for the next row with the same cell unless either is longer than any
+    name: such a cell goes on `too_long`, every time it is met, so its row is looked at closely."""
+    if len(raw) > LONGEST_NAME or len(value) > LONGEST_NAME:
+        too_long.append(raw)
+    elif len(cache) < 100_000:
         cache[raw] = value
     return value
 
@@ -453,6 +467,7 @@ class ClassList:
         rows_read = 0
         tidy: dict[str, str] = {}  # a cell as written -> with its spaces tidied
         genders: dict[str, str] = {}
+        too_long: list[str] = []  # this row's name cells longer than any name
         new_row = tuple.__new__  # PupilRow's own constructor checks its arguments, which are known here
         for cells in reader:
             line = last_line + 1
@@ -499,11 +514,11 @@ class ClassList:
                 raw = cells[surname_at]
                 surname = tidy.get(raw)
                 if surname is None:
-                    surname = _remember(tidy, raw, _tidy(raw))
+                    surname = _remember(tidy, raw, _tidy(raw), too_long)
                 raw = cells[forename_at]
                 forename = tidy.get(raw)
                 if forename is None:
-                    forename = _remember(tidy, raw, _tidy(raw))
+                    forename = _remember(tidy, raw, _tidy(raw), too_long)
                 if not surname or not forename:
                     self._check_name(line, names["surname"], surname, "surname")
                     self._check_name(line, names["forename"], forename, "forename")
@@ -549,25 +564,31 @@ class ClassList:
                 raw = cells[preferred_forename_at]
                 preferred_forename = tidy.get(raw)
                 if preferred_forename is None:
-                    preferred_forename = _remember(tidy, raw, _tidy(raw))
+                    preferred_forename = _remember(tidy, raw, _tidy(raw), too_long)
             if preferred_surname_at >= 0:
                 raw = cells[preferred_surname_at]
                 preferred_surname = tidy.get(raw)
                 if preferred_surname is None:
-                    preferred_surname = _remember(tidy, raw, _tidy(raw))
+                    preferred_surname = _remember(tidy, raw, _tidy(raw), too_long)
             if class_at >= 0:
                 raw = cells[class_at]
                 class_name = tidy.get(raw)
                 if class_name is None:
-                    class_name = _remember(tidy, raw, _tidy(raw))
+                    class_name = _remember(tidy, raw, _tidy(raw), too_long)
             if gender_at >= 0:
                 raw = cells[gender_at]
                 gender = genders.get(raw)
                 if gender is None:
                     value = " ".join(raw.split())
-                    gender = _remember(genders, raw, _GENDERS.get(value.upper(), value))
-            admission_number = cells[admission_at].strip() if admission_at >= 0 else ""
-            if max(map(len, cells)) > LONGEST_NAME:
+                    gender = _remember(genders, raw, _GENDERS.get(value.upper(), value), too_long)
+            admission_number = ""
+            if admission_at >= 0:
+                raw = cells[admission_at]
+                if len(raw) > LONGEST_NAME:
+                    too_long.append(raw)
+                admission_number = raw.strip()
+            if too_long:  # never a cell met before in a row with nothing too long (`_remember`)
+                too_long.clear()
                 self._check_lengths(line, cells)
             if problems.total != count:
                 continue
