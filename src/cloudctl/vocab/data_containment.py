@@ -22,6 +22,7 @@ identifier where the others are logins), and full name is not covered by first n
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from cloudctl.vocab.data_categories import lookup, phrase_key
 
@@ -35,6 +36,8 @@ CONTAINED_IN: dict[str, frozenset[str]] = {
 _SURNAME = frozenset(phrase_key(text) for text in ("surname", "last name", "family name", "legal surname"))
 
 
+# Remembered: reports describe the same few phrases for every service that changed.
+@lru_cache(maxsize=4096)
 def key_of(name: str) -> str:
     """A category's key ("full_name" for "Child's name"), "surname" for a surname, else the phrase itself."""
     category = lookup(name)
@@ -46,15 +49,17 @@ def key_of(name: str) -> str:
 
 def covered_by(name: str, shared: Iterable[str]) -> bool:
     """Whether `name` is already shared: itself, or a part of something shared (the table above)."""
-    keys = {key_of(other) for other in shared}
-    key = key_of(name)
+    return _covered(key_of(name), {key_of(other) for other in shared})
+
+
+def _covered(key: str, keys: set[str]) -> bool:
     return key in keys or bool(CONTAINED_IN.get(key, frozenset()) & keys)
 
 
 def not_covered(after: Iterable[str], before: Iterable[str]) -> list[str]:
     """The categories of `after` that `before` does not cover: the new data, in `after`'s order."""
-    before = list(before)
-    return [name for name in after if not covered_by(name, before)]
+    keys = {key_of(other) for other in before}
+    return [name for name in after if not _covered(key_of(name), keys)]
 
 
 def same_data(before: Iterable[str], after: Iterable[str]) -> bool:
