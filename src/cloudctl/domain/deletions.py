@@ -29,6 +29,7 @@ from datetime import date
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.db.models import DeletionEvent, Pupil, Service
 from cloudctl.domain.consent import NEEDS_RENEWAL, OPTED_IN, OPTED_OUT, ServiceRule, Standings, standings
 from cloudctl.domain.deletion_facts import (
@@ -224,6 +225,7 @@ def removal_reason(service: ServiceFacts, pupil: _PupilRow, standing) -> tuple[s
 # --- the list ---------------------------------------------------------------------------------------------
 
 
+@without_gc_pauses
 def deletions(
     session: Session,
     *,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.domain.deletion_facts import CONFIRMED, REQUESTED, DeletionFact, deletion_facts, moment
 
 # Rows of the ledger that send data, and the row that tells the provider to remove it.
@@ -116,6 +117,7 @@ def replay(holding: Holding, facts: Iterable[DeletionFact]) -> Holding:
     return holding
 
 
+@without_gc_pauses
 def holdings(
     session: Session,
     *,

@@ -19,6 +19,7 @@ from datetime import date
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.domain.consent import OPTED_IN, Standings, standings
 from cloudctl.domain.deletion_facts import moment
 from cloudctl.domain.deletions import DUE, REQUESTED, SENT_KINDS, ServiceFacts, deletions, service_facts
@@ -33,6 +34,7 @@ PROVIDER_KEYS = (
 Pair = tuple[int, int | None]  # (service id, provider id)
 
 
+@without_gc_pauses
 def providers_report(session: Session, *, as_of: date) -> list[dict]:
     """One row per service and provider: the service's provider now, and every provider it has left that
     still holds pupils' data or has deletions outstanding (`holdings`: keyed by whom data was sent to)."""
