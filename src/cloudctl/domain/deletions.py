@@ -29,8 +29,9 @@ from datetime import date
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.db.models import DeletionEvent, Pupil, Service
-from cloudctl.domain.consent import NEEDS_RENEWAL, OPTED_IN, OPTED_OUT, ServiceRule, standings
+from cloudctl.domain.consent import NEEDS_RENEWAL, OPTED_IN, OPTED_OUT, ServiceRule, Standings, standings
 from cloudctl.domain.deletion_facts import (
     CONFIRMED,
     REQUESTED,
@@ -224,6 +225,7 @@ def removal_reason(service: ServiceFacts, pupil: _PupilRow, standing) -> tuple[s
 # --- the list ---------------------------------------------------------------------------------------------
 
 
+@without_gc_pauses
 def deletions(
     session: Session,
     *,
@@ -233,13 +235,16 @@ def deletions(
     include_confirmed: bool = False,
     provider_id: int | None = None,
     on_roll_only: bool = False,
+    known_standings: Standings | None = None,
 ) -> list[Deletion]:
     """Every deletion not confirmed (with `include_confirmed`, the confirmed ones too), most waiting first.
 
     Per provider the data was sent to (`holdings`): after a service moves to another company, what the
     old one holds is due from the old one. With `provider_id`, only that provider's deletions; with
     `on_roll_only`, only pupils on roll now (with `include_confirmed`: pupils whose data a provider deleted
-    and whom the next export would send again, such as a leaver who came back)."""
+    and whom the next export would send again, such as a leaver who came back). `known_standings`: the
+    consent standings the caller has read already (every pupil, every service for pupils), so they are
+    not read again."""
     as_of = as_of or date.today()
     chosen = None
     if service_name is not None:
@@ -253,7 +258,7 @@ def deletions(
     pupils = _pupils(session)
     found: list[Deletion] = []
     if pupil_services:
-        found += _pupil_service_deletions(session, pupil_services, held, pupils)
+        found += _pupil_service_deletions(session, pupil_services, held, pupils, known_standings)
     replayed: list[Holding] = []
     if management:
         facts = deletion_facts(session, service_ids=[s.id for s in management])
@@ -300,7 +305,7 @@ def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact, holdin
     )  # fmt: skip
 
 
-def _pupil_service_deletions(session, services, held, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
+def _pupil_service_deletions(session, services, held, pupils, known=None) -> list[Deletion]:  # type: ignore[no-untyped-def]
     """Every open request, and every holding the full export would no longer send (to its provider).
 
     A request stays open until the provider confirms it, even if the pupil was sent again since (the
@@ -352,7 +357,11 @@ def _pupil_service_deletions(session, services, held, pupils) -> list[Deletion]:
         ):
             continue  # as it was when sent, and still eligible: the full export sends the pupil now
         to_judge.append((key, holding, raw, service, moved))
-    held_standings = _standings_of(session, [key[:2] for key, *_ in to_judge], list(by_id))
+    pairs = [key[:2] for key, *_ in to_judge]
+    if known is not None:
+        held_standings = {pair: known.get(pair) for pair in pairs}
+    else:
+        held_standings = _standings_of(session, pairs, list(by_id))
     for key, holding, raw, service, moved in to_judge:
         pupil = _PupilRow(raw)
         why = removal_reason(service, pupil, held_standings.get(key[:2]))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.domain.deletion_facts import CONFIRMED, REQUESTED, DeletionFact, deletion_facts, moment
 
 # Rows of the ledger that send data, and the row that tells the provider to remove it.
@@ -116,6 +117,7 @@ def replay(holding: Holding, facts: Iterable[DeletionFact]) -> Holding:
     return holding
 
 
+@without_gc_pauses
 def holdings(
     session: Session,
     *,
@@ -151,10 +153,12 @@ def holdings(
             for pair, events in facts.items()
             if (known := [fact for fact in events if fact.on_date <= as_of])
         }
-    found: dict[Key, Holding] = {}
-    # Rows come in the order sent. A pair with no deletion event (nearly all) is replayed as it is read;
-    # the few with events keep their rows, to be merged with the events by time.
-    timeline: dict[Key, list[tuple]] = {}
+    # Rows come in the order sent. First only the rows are sorted out: a pair with one row and no
+    # deletion event (nearly all of a school) is then built whole from its row, with no replay; the
+    # others keep their rows, replayed in that order (merged by time with the events where there are
+    # some). Keys stay in the order first read.
+    found: dict = {}  # key -> its first row, until it is built
+    several: dict[Key, list[tuple]] = {}  # keys with more than one row, or with deletion events
     export_ids = list(exports)
     columns = "pupil_id, export_id, action, upn" + (", sent_values" if with_values else "")
     for start in range(0, len(export_ids), 500):
@@ -165,15 +169,40 @@ def holdings(
             part += f" AND pupil_id IN ({placeholders(len(pupil_ids))})"
             part_params += list(pupil_ids)
         for row in fetch_rows(session, part + " ORDER BY id", part_params):
-            service_id, provider_id, provider_name, at = exports[row[1]]
+            service_id, provider_id = exports[row[1]][:2]
             key = (row[0], service_id, provider_id)
-            holding = found.get(key)
-            if holding is None:
-                holding = found[key] = Holding(row[0], service_id, provider_id, provider_name)
-            if (row[0], service_id) in facts:
-                timeline.setdefault(key, []).append((at, 0, row, provider_name))
+            first = found.get(key)
+            if first is None:
+                found[key] = row
+                if (row[0], service_id) in facts:
+                    several[key] = [row]
+            elif key in several:
+                several[key].append(row)
             else:
-                _apply_row(holding, at, row, provider_name, with_values)
+                several[key] = [first, row]
+    for key, row in found.items():
+        service_id, provider_id, provider_name, at = exports[row[1]]
+        if key in several or row[2] not in SENDING_ACTIONS:
+            found[key] = Holding(key[0], service_id, provider_id, provider_name)
+        else:
+            values = row[4] if with_values else None
+            found[key] = Holding(
+                key[0],
+                service_id,
+                provider_id,
+                provider_name,
+                True,
+                row[1],
+                at,
+                at,
+                row[3],
+                (row[3],),
+                values,
+            )
+    timeline: dict[Key, list[tuple]] = {
+        key: [(exports[row[1]][3], 0, row, exports[row[1]][2]) for row in rows]
+        for key, rows in several.items()
+    }
     for (pupil_id, service_id), pair in facts.items():
         for fact in pair:
             key = _key_of(found, pupil_id, service_id, fact)
@@ -182,7 +211,8 @@ def holdings(
             timeline.setdefault(key, []).append((fact.recorded_at, 1, fact, None))
     for key, events in timeline.items():
         holding = found[key]
-        events.sort(key=lambda event: (event[0], event[1]))
+        if key[:2] in facts:
+            events.sort(key=lambda event: (event[0], event[1]))
         for at, source, item, provider_name in events:
             if source == 1:
                 holding.record(item)

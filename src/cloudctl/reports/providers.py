@@ -19,7 +19,8 @@ from datetime import date
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows, placeholders
-from cloudctl.domain.consent import OPTED_IN, standings
+from cloudctl.db.gc_pauses import without_gc_pauses
+from cloudctl.domain.consent import OPTED_IN, Standings, standings
 from cloudctl.domain.deletion_facts import moment
 from cloudctl.domain.deletions import DUE, REQUESTED, SENT_KINDS, ServiceFacts, deletions, service_facts
 from cloudctl.domain.holdings import holdings
@@ -33,6 +34,7 @@ PROVIDER_KEYS = (
 Pair = tuple[int, int | None]  # (service id, provider id)
 
 
+@without_gc_pauses
 def providers_report(session: Session, *, as_of: date) -> list[dict]:
     """One row per service and provider: the service's provider now, and every provider it has left that
     still holds pupils' data or has deletions outstanding (`holdings`: keyed by whom data was sent to)."""
@@ -48,9 +50,11 @@ def providers_report(session: Session, *, as_of: date) -> list[dict]:
         names.setdefault(key, holding.provider_name)
         if holding.held:
             held.setdefault(key, set()).add(pupil_id)
-    should = _should_hold(session, pupil_services)
+    # Consent is read once, for every service for pupils: what each should hold, and the deletions.
+    latest = standings(session, service_ids=[s.id for s in pupil_services]) if pupil_services else None
+    should = _should_hold(session, pupil_services, latest)
     counts: dict[Pair, dict[str, int]] = {}
-    for item in deletions(session, as_of=as_of):
+    for item in deletions(session, as_of=as_of, known_standings=latest):
         if item.due_since > day:
             continue  # arose after the day asked about: not yet due then
         key = (item.service_id, item.provider_id)
@@ -117,7 +121,9 @@ def _last_exports(session: Session, day: str) -> dict[Pair, str]:
     return last
 
 
-def _should_hold(session: Session, services: list[ServiceFacts]) -> dict[int, set[int]]:
+def _should_hold(
+    session: Session, services: list[ServiceFacts], latest: Standings | None
+) -> dict[int, set[int]]:
     """service id -> the pupils the full export would send now, for every service at once.
 
     The export's selection (`exporters.enrolment.selection`): nothing for a service that is not approved,
@@ -125,10 +131,9 @@ def _should_hold(session: Session, services: list[ServiceFacts]) -> dict[int, se
     policy, is opted in. A pupil with no event is never opted in, so only pupils with events are judged.
     A test holds this equal to `export enrolment --dry-run` for every service."""
     open_services = [s for s in services if s.status == "approved" and s.provider_id and s.sends_data]
-    if not open_services:
+    if not open_services or latest is None:
         return {}
     rules = [service.rule for service in open_services]
-    latest = standings(session, service_ids=[rule.id for rule in rules])
     year_of = dict(fetch_rows(session, "SELECT id, year_group FROM pupil WHERE on_roll = ?", [True]))
     id_of = {rule.name: rule.id for rule in rules}
     should: dict[int, set[int]] = {}
