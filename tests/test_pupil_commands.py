@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import pty
 import select
@@ -181,8 +182,11 @@ def test_change_upn_keeps_the_pupil_and_records_the_change(school):
     assert {key: record[key] for key in RECORD_KEYS} == expected
     changes = school.snapshot()["upn_change"]
     assert len(changes) == 1 and repr(temporary) in changes[0] and repr(permanent) in changes[0]
-    # The old UPN is not a pupil any more, but says where the pupil went, and search still finds them.
-    assert f"replaced by {permanent}" in school.fails("pupil", "show", temporary).stderr
+    # The old UPN names the same child (a subject-access request may quote it): it shows the pupil under
+    # the UPN now and says so, and search still finds them.
+    shown = school.ok("pupil", "show", temporary, "--format", "json")
+    assert f"UPN {temporary} was changed to {permanent}" in shown.stderr
+    assert json.loads(shown.stdout)["upn"] == permanent
     assert upns(school.json("pupil", "search", temporary)) == [permanent]
 
 
