@@ -40,14 +40,20 @@ def check_recorded_by(value: str | None) -> str | None:
     (a script's unset variable, `--recorded-by "$WHO"`, must not put the login name on the record unseen)."""
     if value is None:
         return None
+    from cloudctl.errors import InvalidInput
     from cloudctl.vocab.text import gate_name
 
-    return gate_name(
-        value,
-        "name given with --recorded-by",
-        required=True,
-        hint='For example --recorded-by "Jane Smith"; or leave --recorded-by out to record your login name.',
-    )
+    what, hint = "name given with --recorded-by", 'For example --recorded-by "Jane Smith"; or leave '
+    hint += "--recorded-by out to record your login name."
+    try:
+        kept = gate_name(value, what, required=False)
+    except InvalidInput:
+        # Bad text (a control character, too long): the command's own gate refuses it, and says what the
+        # refusal means there (an opt-out's message says how to record the withdrawal all the same).
+        return value
+    if kept is None:
+        gate_name(value, what, required=True, hint=hint)  # raises: empty, or blank once tidied
+    return value
 
 
 RecordedByOption = Annotated[
