@@ -110,6 +110,13 @@ def test_a_wrapped_line_in_the_wrong_place_for_its_separators_is_refused(cli, tm
         "Service | Provider | Data shared\nTapestry | child name | \nmedical needs\n",
         # A tab table whose wrapped line is indented with spaces: its first cell could be any column.
         "Service\tProvider\tData shared\nTapestry\tFSF\tchild name\n      medical needs\tx\n",
+        # A row typed without its leading "|", one cell short, after a complete row: a row of its own
+        # (counted from the left) or the rest of the row above (counted from the right)? Never merged.
+        "| Service | Provider | Purpose | Data Shared |\n| Alpha | P | Reading | full name |\n"
+        "Zeta | U | medical |\n| Gamma | R | Maths | full name |\n",
+        # An indented line with a cell for every column after a complete row: it may be a row of its own.
+        "| Service | Provider | Purpose | Data Shared |\n| Alpha | P | Reading | full name |\n"
+        "   Zeta | U | Maths | medical |\n| Gamma | R | Maths | full name |\n",
     ],
 )
 def test_a_wrapped_line_that_cannot_be_placed_is_refused_with_its_line(text):

@@ -5,7 +5,8 @@ each piece of text on such a line joins the cell in the same column of the row a
 from the line in up to four ways, and a line is placed only where every way that applies agrees:
 
 - counted from the left, when the line starts at the table's left edge (a "|" in a table whose rows start
-  with one, or an empty first cell) or has a cell for every column;
+  with one, or an empty first cell), has a cell for every column, or starts at the left margin with text
+  after a complete row (it may be a row typed without its leading "|");
 - counted from the right, when a table whose rows end with "|" has a line that ends with one but does not
   start with one (the first cell of the line was indented);
 - where the text stands, when the table is laid out in columns (the row's separators line up with the
@@ -14,7 +15,8 @@ from the line in up to four ways, and a line is placed only where every way that
   continues the last cell of the line above, when that line ended inside a cell.
 
 A line that no way places, or that two ways place differently, is refused with its line number (all or
-nothing, like every other problem): cloudctl never guesses which field a piece of text belongs to. A line
+nothing, like every other problem): cloudctl never guesses which field a piece of text belongs to. So is
+an indented line with a cell for every column after a complete row: it may be a row of its own. A line
 of dashes (Markdown's "|---|---|") is layout.
 """
 
@@ -156,8 +158,23 @@ def _ends_inside(line: _Line) -> int | None:
 def _place(line: _Line, row: _OpenRow, headings: list[str]) -> list[tuple[int, str]] | str:
     """Each piece of text on a wrapped line with the column it continues, or why that cannot be told."""
     width, count = len(headings), len(line.cells)
+    by_position = _by_position(line, row, width)
+    full_and_loose = count >= width and line.cells[0].text and row.open_column is None
+    if row.edges[0] and line.indented and full_and_loose and by_position is None:
+        # A cell for every column after a complete row, not laid out under the row's columns: a row of its
+        # own typed without its leading "|", or every cell of the row above wrapping at once. Either
+        # reading loses or invents a service. (Laid out in columns, where each piece stands says.)
+        return _unplaceable(
+            line, width, 'it has a cell for every column, so it may be a row of its own typed without its '
+            'leading "|" (start it with "|" if it is)'
+        )  # fmt: skip
     firsts: list[tuple[str, int]] = []  # (a way of reading the line, the column of its first cell)
-    if line.stops and (count == width or line.left or (not row.edges[0] and not line.cells[0].text)):
+    # A line at the left margin with text in its first cell, after a complete row, may be a row typed
+    # without its leading "|" (its first text a service's name) as well as the rest of the row above.
+    typed_as_row = row.edges[0] and row.open_column is None and not line.indented and line.cells[0].text
+    if line.stops and (
+        count == width or line.left or (not row.edges[0] and not line.cells[0].text) or typed_as_row
+    ):
         firsts.append(("counted from the left", 0))
     if line.right and not line.left and count <= width:
         firsts.append(("counted from the right", width - count))
@@ -167,7 +184,6 @@ def _place(line: _Line, row: _OpenRow, headings: list[str]) -> list[tuple[int, s
         (way, [(first + index, piece.text) for index, piece in enumerate(line.cells) if piece.text])
         for way, first in firsts
     ]
-    by_position = _by_position(line, row, width)
     if by_position is not None:
         readings.append(("where it stands", by_position))
     if not readings:
