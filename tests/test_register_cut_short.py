@@ -360,3 +360,15 @@ def test_a_page_break_from_word_is_layout_not_text(cli, tmp_path):
     cli.ok("init")
     cli.ok("register", "import", str(write(tmp_path, text)))
     assert len(cli.json("service", "list", "--category", "management")) == 8
+
+
+def test_an_empty_label_is_named_as_written_and_an_empty_review_interval_is_no_warning(cli, tmp_path):
+    """The warning quotes the label the file uses ("Purpose of data:", not cloudctl's "Purpose:"), and an
+    empty "Review every:" warns of nothing: it leaves the service's interval as it is."""
+    text = HUNWICK.read_text(encoding="utf-8").replace(
+        "Purpose: Behaviour management", "Purpose of data:\nReview every:", 1
+    )
+    cli.ok("init", "--years", "R,1-6")
+    result = cli.ok("register", "import", str(write(tmp_path, text)))
+    assert 'the entry "ClassDojo" has nothing after "Purpose of data:"' in result.stderr
+    assert "Review" not in result.stderr

@@ -225,11 +225,13 @@ def _gaps(doc: RegisterDocument) -> list[str]:
                     continue  # an empty cell of a column beyond the register's own fields says nothing
                 if not value.strip():
                     key = field_key(label)
+                    if key == "review_months":
+                        continue  # empty leaves the service's interval as it is: nothing is emptied
                     line = entry.field_lines.get(label, entry.line)
                     where = (
                         f'an empty "{entry.written_labels.get(label) or _column(key)}" cell'
                         if doc.tabular
-                        else f'nothing after "{_label(key, section)}:"'
+                        else f'nothing after "{entry.written_labels.get(label) or _label(key, section)}:"'
                     )
                     warnings.append(
                         f'line {line}: the entry "{entry.name}" has {where}, '
