@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import stat
 
@@ -197,12 +199,15 @@ def test_the_ledger_joins_the_trust_server(sqlite_cli, blank_postgres_database, 
     assert trust.json("export", "history") == history
     assert trust.json("export", "history", "--upn", upns[0]) == history
     trust.ok("consent", "optin", upns[1], SERVICE, "--by", "J A")
-    rows = trust.ok("export", "enrolment", SERVICE, "--changes").stdout.splitlines()
-    # The child sent under the old UPN is updated to the new one; the newly opted-in child is added.
-    assert [row.split(",")[:3] for row in rows[1:]] == [
-        ["update", "changed: upn", "H801200001001"],
-        ["add", rows[2].split(",")[1], upns[1]],
+    output = trust.ok("export", "enrolment", SERVICE, "--changes").stdout
+    rows = list(csv.DictReader(io.StringIO(output)))
+    # The child sent under the old UPN is updated to the new one, named by the UPN the provider holds
+    # (sent_upn); the newly opted-in child is added.
+    assert [(row["action"], row["upn"], row["sent_upn"]) for row in rows] == [
+        ("update", "H801200001001", upns[0]),
+        ("add", upns[1], ""),
     ]
+    assert rows[0]["reason"] == "changed: upn"
     trust.ok("db", "verify")
 
 
