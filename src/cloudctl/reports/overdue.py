@@ -133,6 +133,7 @@ def overdue_assessments(
     # review_date, remembered: many services share an assessment date and interval.
     due_of = lru_cache(maxsize=None)(review_date)
     category_rank = {category: rank for rank, category in enumerate(CATEGORY_ORDER)}
+    iso = lru_cache(maxsize=None)(date.isoformat)  # many services fall due on the same few days
     found_rows = []
     # One pass over plain rows: no ORM objects, each date parsed once (None stays None).
     for (
@@ -144,7 +145,7 @@ def overdue_assessments(
             found = NEVER_ASSESSED
         else:
             assessed = _day(assessed_on)
-            last_assessed = assessed.isoformat()  # type: ignore[union-attr]
+            last_assessed = assessed_on[:10] if assessed_on.__class__ is str else assessed.isoformat()  # type: ignore[index,union-attr]
             found = _findings(
                 assessed,  # type: ignore[arg-type]
                 None if next_review is None else _day(next_review),
@@ -165,7 +166,7 @@ def overdue_assessments(
                 "category": category,
                 "provider": provider,
                 "last_assessed": last_assessed,
-                "review_due": due.isoformat() if due is not None else None,
+                "review_due": iso(due) if due is not None else None,
                 "days_overdue": days,
                 "state": state,
                 "detail": detail,
