@@ -236,6 +236,7 @@ def deletions(
     provider_id: int | None = None,
     on_roll_only: bool = False,
     known_standings: Standings | None = None,
+    known_holdings: dict | None = None,
 ) -> list[Deletion]:
     """Every deletion not confirmed (with `include_confirmed`, the confirmed ones too), most waiting first.
 
@@ -244,7 +245,8 @@ def deletions(
     `on_roll_only`, only pupils on roll now (with `include_confirmed`: pupils whose data a provider deleted
     and whom the next export would send again, such as a leaver who came back). `known_standings`: the
     consent standings the caller has read already (every pupil, every service for pupils), so they are
-    not read again."""
+    not read again. `known_holdings`: `holdings(...)` of every service for pupils, read by the caller as
+    they stand now, so the ledger is not replayed twice."""
     as_of = as_of or date.today()
     chosen = None
     if service_name is not None:
@@ -254,7 +256,10 @@ def deletions(
     services = service_facts(session, chosen, as_of=as_of)
     pupil_services = [s for s in services if s.category == "pupil"]
     management = [s for s in services if s.category == "management"]
-    held = holdings(session, service_ids=[s.id for s in pupil_services]) if pupil_services else {}
+    if known_holdings is not None and chosen is None:
+        held = known_holdings
+    else:
+        held = holdings(session, service_ids=[s.id for s in pupil_services]) if pupil_services else {}
     pupils = _pupils(session)
     found: list[Deletion] = []
     if pupil_services:

@@ -54,7 +54,9 @@ def providers_report(session: Session, *, as_of: date) -> list[dict]:
     latest = standings(session, service_ids=[s.id for s in pupil_services]) if pupil_services else None
     should = _should_hold(session, pupil_services, latest)
     counts: dict[Pair, dict[str, int]] = {}
-    for item in deletions(session, as_of=as_of, known_standings=latest):
+    # The ledger as of today is the ledger as it stands: replayed once, for both.
+    now_held = found if as_of >= date.today() else None
+    for item in deletions(session, as_of=as_of, known_standings=latest, known_holdings=now_held):
         if item.due_since > day:
             continue  # arose after the day asked about: not yet due then
         key = (item.service_id, item.provider_id)
