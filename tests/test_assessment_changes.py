@@ -14,10 +14,18 @@ from hypothesis import strategies as st
 
 from cloudctl.domain.service_changes import ServiceFacts, differences
 
-TODAY = date.today().isoformat()
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
 # Recent enough that no review is due: only a change can make it outdated.
-ASSESSED = (date.today() - timedelta(days=60)).isoformat()
-LATER = (date.today() - timedelta(days=30)).isoformat()
+def _assessed() -> str:
+    return (date.today() - timedelta(days=60)).isoformat()
+
+
+def _later() -> str:
+    return (date.today() - timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
@@ -29,7 +37,7 @@ def school(cli):
         "service", "add", "My Maths", "-c", "pupil", "-p", "Oxford University Press", "--years", "Y2 - Y6",
         "--data", "Full name, class", "--storage", "UK", "--lawful-basis", "public task",
     )  # fmt: skip
-    cli.ok("assess", "record", "My Maths", "--date", ASSESSED, "--by", "J Bloggs", "--outcome", "approved")
+    cli.ok("assess", "record", "My Maths", "--date", _assessed(), "--by", "J Bloggs", "--outcome", "approved")
     return cli
 
 
@@ -66,12 +74,12 @@ def test_a_widening_change_makes_the_assessment_outdated(school, options, field,
     assert (row["service"], row["state"], row["review_due"], row["changed_on"]) == (
         "My Maths",
         "changed-since-assessed",
-        TODAY,
-        TODAY,
+        _today(),
+        _today(),
     )
     assert row["days_overdue"] == 0
     assert row["detail"].startswith(field) and detail in row["detail"]
-    assert row["last_assessed"] == ASSESSED
+    assert row["last_assessed"] == _assessed()
     # --fail-if-any counts it.
     failed = school.run("report", "overdue-assessments", "--within", "0", "--fail-if-any")
     assert failed.exit_code == 1 and "1 service(s)" in failed.stderr
@@ -113,7 +121,7 @@ def test_first_recording_a_lawful_basis_or_a_uk_location_does_not(cli):
         "record",
         "Times Tables",
         "--date",
-        ASSESSED,
+        _assessed(),
         "--by",
         "J Bloggs",
         "--outcome",
@@ -130,20 +138,20 @@ def test_first_recording_a_lawful_basis_or_a_uk_location_does_not(cli):
 def test_a_new_assessment_after_the_change_clears_it(school):
     edit(school, "--data", "Full name, class, date of birth")
     assert [row["state"] for row in report(school)] == ["changed-since-assessed"]
-    school.ok("assess", "record", "My Maths", "--date", TODAY, "--by", "A Smith", "--outcome", "approved")
+    school.ok("assess", "record", "My Maths", "--date", _today(), "--by", "A Smith", "--outcome", "approved")
     assert report(school) == []
 
 
 def test_an_assessment_dated_before_the_change_but_recorded_after_it_does_not_clear_it(school):
     edit(school, "--years", "All")
-    school.ok("assess", "record", "My Maths", "--date", LATER, "--by", "A Smith", "--outcome", "approved")
+    school.ok("assess", "record", "My Maths", "--date", _later(), "--by", "A Smith", "--outcome", "approved")
     (row,) = report(school)
-    assert (row["state"], row["last_assessed"]) == ("changed-since-assessed", LATER)
+    assert (row["state"], row["last_assessed"]) == ("changed-since-assessed", _later())
 
 
 def test_the_report_as_of_a_day_before_the_change_does_not_show_it(school):
     edit(school, "--years", "All")
-    assert school.json("report", "overdue-assessments", "--within", "0", "--as-of", LATER) == []
+    assert school.json("report", "overdue-assessments", "--within", "0", "--as-of", _later()) == []
 
 
 def test_a_never_assessed_service_stays_never_assessed_when_it_changes(school):
@@ -155,7 +163,7 @@ def test_a_never_assessed_service_stays_never_assessed_when_it_changes(school):
 
 def test_history_shows_what_changed_since_each_assessment(school):
     edit(school, "--data", "Full name, class, date of birth")
-    school.ok("assess", "record", "My Maths", "--date", TODAY, "--by", "A Smith", "--outcome", "approved")
+    school.ok("assess", "record", "My Maths", "--date", _today(), "--by", "A Smith", "--outcome", "approved")
     edit(school, "--provider", "Renaissance Learning")
     edit(school, "--data", "Full name")  # a narrowing: kept out of "changed since"
     rows = [row for row in school.json("assess", "history", "My Maths") if row["step"] == "assessment"]

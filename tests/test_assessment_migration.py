@@ -20,7 +20,11 @@ from tests.helpers.history import insert_history
 PREVIOUS = "0009"
 THIS = "0010"
 
-ASSESSED = (date.today() - timedelta(days=60)).isoformat()
+
+def _assessed() -> str:
+    return (date.today() - timedelta(days=60)).isoformat()
+
+
 NOW = "2025-01-01 09:00:00"
 
 
@@ -54,7 +58,7 @@ def _database_at_previous(path):
             {
                 "id": 1,
                 "service_id": 1,
-                "assessed_on": ASSESSED,
+                "assessed_on": _assessed(),
                 "assessed_by": "J Bloggs",
                 "outcome": "approved",
                 "recorded_at": NOW,
@@ -72,7 +76,7 @@ def test_the_migration_adds_the_workflow_and_outdates_nothing(tmp_path, monkeypa
         assert connection.execute(text("SELECT COUNT(*) FROM assessment_event")).scalar() == 0
         assert connection.execute(
             text("SELECT residual_risk, conditions, conditions_due, assessed_on FROM risk_assessment")
-        ).one() == (None, None, None, ASSESSED)
+        ).one() == (None, None, None, _assessed())
         assert connection.execute(text("SELECT sign_off_role FROM school_settings")).scalar() == "DPO"
     engine.dispose()
 
@@ -85,7 +89,7 @@ def test_the_migration_adds_the_workflow_and_outdates_nothing(tmp_path, monkeypa
     assert cli.json("service", "show", "SIMS")["status"] == "approved"
     (row,) = cli.json("assess", "history", "SIMS")
     assert (row["assessed_on"], row["outcome"], row["residual_risk"], row["changed_since"]) == (
-        ASSESSED,
+        _assessed(),
         "approved",
         None,
         None,
@@ -93,5 +97,5 @@ def test_the_migration_adds_the_workflow_and_outdates_nothing(tmp_path, monkeypa
     # A change made after the migration outdates it.
     cli.ok("service", "edit", "SIMS", "--years", "All")
     (row,) = cli.json("report", "overdue-assessments", "--within", "0")
-    assert (row["state"], row["last_assessed"]) == ("changed-since-assessed", ASSESSED)
+    assert (row["state"], row["last_assessed"]) == ("changed-since-assessed", _assessed())
     assert json.loads(cli.ok("db", "verify", "--format", "json").stdout)["verified"] is True

@@ -14,8 +14,15 @@ import pytest
 
 from cloudctl.domain.service_changes import ServiceFacts, differences
 
-TODAY = date.today().isoformat()
-ASSESSED = (date.today() - timedelta(days=60)).isoformat()
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+def _assessed() -> str:
+    return (date.today() - timedelta(days=60)).isoformat()
+
+
 CATEGORIES = ("pupil", "management", "other", "statutory")
 
 
@@ -26,7 +33,7 @@ def school(cli):
     for category in CATEGORIES:
         name = f"Service {category}"
         cli.ok("service", "add", name, "-c", category, "-p", "Google", "--data", "full name")
-        cli.ok("assess", "record", name, "--date", ASSESSED, "--by", "J Bloggs", "--outcome", "approved")
+        cli.ok("assess", "record", name, "--date", _assessed(), "--by", "J Bloggs", "--outcome", "approved")
     return cli
 
 
@@ -45,17 +52,17 @@ def test_a_move_between_sections_outdates_the_assessment(school, start, to):
     assert f"Updated '{name}' ({to}): category." in result.stderr
     (row,) = report(school)
     assert (row["service"], row["category"], row["state"], row["review_due"], row["changed_on"]) == (
-        name, to, "changed-since-assessed", TODAY, TODAY,
+        name, to, "changed-since-assessed", _today(), _today(),
     )  # fmt: skip
-    assert row["detail"] == f"section changed: {start} -> {to} ({TODAY})"
+    assert row["detail"] == f"section changed: {start} -> {to} ({_today()})"
     failed = school.run("report", "overdue-assessments", "--within", "0", "--fail-if-any")
     assert failed.exit_code == 1
     (assessment,) = school.json("assess", "history", name)
-    assert assessment["changed_since"] == f"section changed: {start} -> {to} ({TODAY})"
+    assert assessment["changed_since"] == f"section changed: {start} -> {to} ({_today()})"
     ropa = {r["service"]: r["dpia_state"] for r in school.json("report", "ropa")}
     assert ropa[name] == "changed-since-assessed"
     # A new assessment, on its new footing, clears it.
-    school.ok("assess", "record", name, "--date", TODAY, "--by", "A Smith", "--outcome", "approved")
+    school.ok("assess", "record", name, "--date", _today(), "--by", "A Smith", "--outcome", "approved")
     assert report(school) == []
 
 

@@ -14,7 +14,9 @@ import pytest
 from cloudctl.db.models import AssessmentEvent, SchoolSettings
 from cloudctl.domain.assessment_workflow import sign_off_counts
 
-RECENT = (date.today() - timedelta(days=30)).isoformat()
+
+def _recent() -> str:
+    return (date.today() - timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def school(cli):
     cli.ok("init", "--school", "Hunwick Primary School")
     cli.ok("service", "add", "Class Dojo", "-c", "pupil", "-p", "ClassDojo Inc", "--create-provider")
     cli.ok(
-        "assess", "record", "Class Dojo", "--date", RECENT, "--by", "J Bloggs", "--outcome", "approved",
+        "assess", "record", "Class Dojo", "--date", _recent(), "--by", "J Bloggs", "--outcome", "approved",
         "--residual-risk", "high",
     )  # fmt: skip
     return cli

@@ -8,8 +8,15 @@ import pytest
 
 from cloudctl.domain.assessment_workflow import QUESTIONS, REQUIRED, STANDALONE, screening_verdict
 
-TODAY = date.today()
-RECENT = (TODAY - timedelta(days=30)).isoformat()
+
+def _today() -> date:
+    return date.today()
+
+
+def _recent() -> str:
+    return (_today() - timedelta(days=30)).isoformat()
+
+
 ALL_NO = ",".join(f"{key}=no" for key in QUESTIONS)
 
 
@@ -40,7 +47,7 @@ def status(cli) -> str:
 
 
 def record(cli, *options: str):
-    return cli.ok("assess", "record", "Class Dojo", "--date", RECENT, "--by", "J Bloggs", *options)
+    return cli.ok("assess", "record", "Class Dojo", "--date", _recent(), "--by", "J Bloggs", *options)
 
 
 # --- screening ---------------------------------------------------------------------------------------
@@ -103,7 +110,7 @@ def test_a_high_risk_approval_waits_for_the_dpo(school):
     assert status(school) == "approved"
     (row,) = school.json("assess", "history", "Class Dojo")
     assert row["outcome"] == "approved"
-    assert row["signed_off"].endswith(f"A Patel (DPO) {TODAY.isoformat()}")
+    assert row["signed_off"].endswith(f"A Patel (DPO) {_today().isoformat()}")
 
 
 def test_the_school_sets_the_sign_off_role(school):
@@ -134,13 +141,13 @@ def test_a_new_high_risk_approval_takes_away_an_earlier_approval_until_signed_of
     ("command", "message"),
     [
         (("assess", "sign-off", "Class Dojo", "--by", "A Patel", "--role", "DPO"), "has no risk assessment"),
-        (("assess", "condition-met", "Class Dojo", "--date", RECENT), "has no risk assessment"),
+        (("assess", "condition-met", "Class Dojo", "--date", _recent()), "has no risk assessment"),
         (("init", "--sign-off-role", "bursar"), '"bursar" is not a sign-off role'),
-        (("assess", "record", "Class Dojo", "--date", RECENT, "--by", "J", "--outcome", "approved",
+        (("assess", "record", "Class Dojo", "--date", _recent(), "--by", "J", "--outcome", "approved",
           "--residual-risk", "severe"), '"severe" is not a residual risk'),
-        (("assess", "record", "Class Dojo", "--date", RECENT, "--by", "J", "--outcome", "approved",
+        (("assess", "record", "Class Dojo", "--date", _recent(), "--by", "J", "--outcome", "approved",
           "--conditions-due", "2030-01-01"), "--conditions-due needs the conditions"),
-        (("assess", "record", "Class Dojo", "--date", RECENT, "--by", "J", "--outcome", "approved",
+        (("assess", "record", "Class Dojo", "--date", _recent(), "--by", "J", "--outcome", "approved",
           "--conditions", "Turn off messaging", "--conditions-due", "2020-01-01"), "cannot be due"),
     ],
     ids=["sign-off unassessed", "condition unassessed", "role", "risk", "due alone", "due before"],
@@ -170,26 +177,26 @@ def test_the_same_sign_off_twice_is_recorded_once(school):
 
 
 def test_an_overdue_condition_is_in_the_overdue_report_until_met(school):
-    due = (TODAY - timedelta(days=5)).isoformat()
+    due = (_today() - timedelta(days=5)).isoformat()
     record(school, "--outcome", "approved-with-conditions", "--conditions", "Turn off parent messaging",
            "--conditions-due", due)  # fmt: skip
     (row,) = school.json("report", "overdue-assessments", "--within", "0")
     assert (row["state"], row["review_due"], row["days_overdue"]) == ("condition-overdue", due, 5)
     assert row["detail"] == "condition not met: Turn off parent messaging"
     assert school.run("report", "overdue-assessments", "--within", "0", "--fail-if-any").exit_code == 1
-    school.ok("assess", "condition-met", "Class Dojo", "--date", TODAY.isoformat())
+    school.ok("assess", "condition-met", "Class Dojo", "--date", _today().isoformat())
     assert school.json("report", "overdue-assessments", "--within", "0") == []
     (row,) = school.json("assess", "history", "Class Dojo")
-    assert row["conditions_met"] == TODAY.isoformat()
+    assert row["conditions_met"] == _today().isoformat()
     # Met once: meeting it again is refused.
     assert (
         "already met"
-        in school.fails("assess", "condition-met", "Class Dojo", "--date", TODAY.isoformat()).stderr
+        in school.fails("assess", "condition-met", "Class Dojo", "--date", _today().isoformat()).stderr
     )
 
 
 def test_a_condition_not_yet_due_is_not_overdue(school):
-    due = (TODAY + timedelta(days=90)).isoformat()
+    due = (_today() + timedelta(days=90)).isoformat()
     record(
         school,
         "--outcome",
@@ -205,7 +212,8 @@ def test_a_condition_not_yet_due_is_not_overdue(school):
 def test_condition_met_refusals(school):
     record(school, "--outcome", "approved")
     assert (
-        "set no conditions" in school.fails("assess", "condition-met", "Class Dojo", "--date", RECENT).stderr
+        "set no conditions"
+        in school.fails("assess", "condition-met", "Class Dojo", "--date", _recent()).stderr
     )
 
 
@@ -219,7 +227,7 @@ def test_workflow_history_verifies(school):
     school.ok("assess", "screen", "Class Dojo", "--answers", answers("children"))
     record(school, "--outcome", "approved", "--residual-risk", "high", "--conditions", "Train staff")
     school.ok("assess", "sign-off", "Class Dojo", "--by", "A Patel", "--role", "DPO")
-    school.ok("assess", "condition-met", "Class Dojo", "--date", TODAY.isoformat())
+    school.ok("assess", "condition-met", "Class Dojo", "--date", _today().isoformat())
     school.ok("service", "edit", "Class Dojo", "--data", "full name")
     import json
 
@@ -246,7 +254,7 @@ def test_an_opt_in_to_a_service_awaiting_sign_off_names_the_sign_off_it_awaits(s
     # A withdrawal is still recorded; once signed off, the opt-in is.
     school.ok("consent", "optout", upn, "Class Dojo", "--by", "Jane Smith")
     school.ok("assess", "sign-off", "Class Dojo", "--by", "H Head", "--role", "headteacher")
-    school.ok("consent", "optin", upn, "Class Dojo", "--by", "Jane Smith", "--date", TODAY.isoformat())
+    school.ok("consent", "optin", upn, "Class Dojo", "--by", "Jane Smith", "--date", _today().isoformat())
 
 
 def test_an_opt_in_to_a_service_not_approved_at_its_assessment_still_says_so(school):

@@ -18,8 +18,13 @@ from sqlalchemy import create_engine, text
 
 from tests.helpers.class_lists import AS_OF, pupil_list, with_changes, write_class_list
 
-TODAY = datetime.date.today()
-YESTERDAY = (TODAY - datetime.timedelta(days=1)).isoformat()
+
+def _today() -> datetime.date:
+    return datetime.date.today()
+
+
+def _yesterday() -> str:
+    return (_today() - datetime.timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
@@ -92,7 +97,9 @@ def test_the_issue_all_services_opt_in_does_not_reverse_a_same_morning_opt_out(s
     before = count(school)
     outcomes = by_service(school.json("consent", "optin", upn, "--all-services", "--by", "Mr O'Brien"))
     assert outcomes["My Maths"]["action"] == "skipped"
-    assert f"the opt-out of {TODAY.isoformat()} given by Mr O'Brien stands" in outcomes["My Maths"]["detail"]
+    assert (
+        f"the opt-out of {_today().isoformat()} given by Mr O'Brien stands" in outcomes["My Maths"]["detail"]
+    )
     recorded = [name for name, row in outcomes.items() if row["action"] == "recorded"]
     assert recorded and "My Maths" not in recorded
     assert count(school) == before + len(recorded)
@@ -288,14 +295,14 @@ def test_an_imported_row_reverses_a_standing_decision_and_says_so(school, tmp_pa
 def test_the_issue_a_backdated_opt_in_landing_as_needs_renewal_says_so(school):
     upn = school.kingfishers[1]
     school.ok("service", "edit", "My Maths", "--data", "full name, class, DOB")
-    result = school.ok("consent", "optin", upn, "My Maths", "--by", "Jane Smith", "--date", YESTERDAY)
+    result = school.ok("consent", "optin", upn, "My Maths", "--by", "Jane Smith", "--date", _yesterday())
     assert "needs renewal, because the form predates what 'My Maths' now receives (date of birth)" in (
         result.stderr
     )
     assert "now opted in" not in result.stderr
     assert status_of(school, upn, "My Maths") == "needs-renewal"
     result = school.ok("consent", "optin", upn, "My Maths", "--by", "Jane Smith")
-    assert f"it renews the opt-in of {YESTERDAY} given by Jane Smith" in result.stderr
+    assert f"it renews the opt-in of {_yesterday()} given by Jane Smith" in result.stderr
     assert "now opted in" in result.stderr
     assert status_of(school, upn, "My Maths") == "opted-in"
 
@@ -592,7 +599,7 @@ def test_an_opt_in_for_a_selected_pupils_service_selects_the_pupil():
 
 
 def _days_ago(days: int) -> str:
-    return (TODAY - datetime.timedelta(days=days)).isoformat()
+    return (_today() - datetime.timedelta(days=days)).isoformat()
 
 
 def _bulk_flags(cli) -> list:
@@ -610,7 +617,7 @@ def test_the_issue_a_parents_backdated_opt_out_outranks_a_class_opt_in_entered_b
     school.ok("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", "Returned forms")
     (row,) = school.json("consent", "optout", upn, "My Maths", "--by", "Dad", "--date", _days_ago(11))
     assert row["action"] == "reversed"
-    assert f"it reverses the opt-in of {TODAY.isoformat()} given by Returned forms" in row["detail"]
+    assert f"it reverses the opt-in of {_today().isoformat()} given by Returned forms" in row["detail"]
     assert "now opted out" in row["detail"]
     assert status_of(school, upn, "My Maths") == "opted-out"
     report = {row["upn"]: row for row in school.json("report", "consent", "--class", "Kingfishers")}
@@ -731,7 +738,7 @@ def test_the_issue_a_backdated_renewal_that_still_needs_renewal_says_so_truly(sc
     school.ok("consent", "optin", upn, "My Maths", "--by", "Jane Smith", "--date", _days_ago(5))
     school.ok("service", "edit", "My Maths", "--data", "full name, class, DOB")
     assert status_of(school, upn, "My Maths") == "needs-renewal"
-    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Tom Smith", "--date", YESTERDAY)
+    (row,) = school.json("consent", "optin", upn, "My Maths", "--by", "Tom Smith", "--date", _yesterday())
     assert row["action"] == "recorded"
     assert "it renews" not in row["detail"]
     assert f"it does not renew the opt-in of {_days_ago(5)} given by Jane Smith" in row["detail"]

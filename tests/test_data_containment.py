@@ -16,7 +16,10 @@ from cloudctl.domain.service_changes import OUTDATING, ServiceFacts, describe, d
 from cloudctl.vocab.data_categories import ALL_CATEGORIES
 from cloudctl.vocab.data_containment import CONTAINED_IN, covered_by, key_of, not_covered
 
-ASSESSED = (date.today() - timedelta(days=60)).isoformat()
+
+def _assessed() -> str:
+    return (date.today() - timedelta(days=60)).isoformat()
+
 
 # Every category's label, a surname written three ways, and phrases the vocabulary does not know.
 POOL = [category.label for category in ALL_CATEGORIES] + [
@@ -98,7 +101,7 @@ def school(cli):
         "service", "add", "My Maths", "-c", "pupil", "-p", "Oxford University Press", "--create-provider",
         "--data", "Full name, class, parent contact details",
     )  # fmt: skip
-    cli.ok("assess", "record", "My Maths", "--date", ASSESSED, "--by", "J Bloggs", "--outcome", "approved")
+    cli.ok("assess", "record", "My Maths", "--date", _assessed(), "--by", "J Bloggs", "--outcome", "approved")
     return cli
 
 

@@ -16,8 +16,16 @@ PUPILS = [
     {"year_group": "3", "class_name": "3B", "forename": "Ben", "surname": "Bolam"},
     {"year_group": "4", "class_name": "4A", "forename": "Cara", "surname": "Carr"},
 ]
-YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
-TWO_DAYS_AGO = (date.today() - timedelta(days=2)).isoformat()
+
+
+def _yesterday() -> str:
+    return (date.today() - timedelta(days=1)).isoformat()
+
+
+def _two_days_ago() -> str:
+    return (date.today() - timedelta(days=2)).isoformat()
+
+
 SERVICE = "My Maths"  # forename, surname, class_name; years 1-6 in the Hunwick register
 
 
@@ -25,7 +33,7 @@ SERVICE = "My Maths"  # forename, surname, class_name; years 1-6 in the Hunwick 
 def school(hunwick_cli):
     hunwick_cli.upns = add_pupils(hunwick_cli.url, PUPILS)
     for upn in hunwick_cli.upns:
-        hunwick_cli.ok("consent", "optin", upn, SERVICE, "--by", "J A", "--date", TWO_DAYS_AGO)
+        hunwick_cli.ok("consent", "optin", upn, SERVICE, "--by", "J A", "--date", _two_days_ago())
     return hunwick_cli
 
 
@@ -108,7 +116,7 @@ def test_opting_in_again_after_a_removal_is_an_add_again(school):
     school.ok("export", "enrolment", SERVICE)
     # The opt-out dated yesterday: an opt-in of the same day as an opt-out, neither with a time, never
     # overrides it (consent_policy.order_key), so the parent's change of mind is dated the day after.
-    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth", "--date", YESTERDAY)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth", "--date", _yesterday())
     assert actions(changes(school)) == [("remove", "Amelia")]
     school.ok("consent", "optin", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
     (row,) = changes(school)
@@ -144,7 +152,7 @@ def test_opting_in_again_after_a_deletion_request_is_an_add_again(school, tmp_pa
     confirms, the child is still held, so every changes file repeats the removal (as deletion list and
     report providers count the child as held)."""
     school.ok("export", "enrolment", SERVICE)
-    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth", "--date", YESTERDAY)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth", "--date", _yesterday())
     school.ok("deletion", "request", SERVICE, "--out", str(tmp_path / "request.csv"))
     assert actions(changes(school)) == [("remove", "Amelia")]
     assert actions(changes(school)) == [("remove", "Amelia")]  # again: not confirmed yet

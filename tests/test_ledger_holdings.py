@@ -11,7 +11,10 @@ from tests.helpers.pupils import add_pupils
 from tests.test_deletions import SERVICE, listed, request, school, sql
 
 OUP, CIRCLE = "Oxford University Press", "Maths Circle Ltd"
-TODAY = date.today().isoformat()
+
+
+def _today() -> str:
+    return date.today().isoformat()
 
 
 def changes(cli, service: str = SERVICE) -> list[dict]:
@@ -30,7 +33,7 @@ def test_a_service_moved_to_another_provider_leaves_every_pupil_due_from_the_old
     rows = listed(cli)
     assert sorted(row["upn"] for row in rows) == sorted(upns)
     assert {(row["provider"], row["status"]) for row in rows} == {(OUP, "due")}
-    assert {row["reason"] for row in rows} == {f"the service moved to {CIRCLE} on {TODAY}"}
+    assert {row["reason"] for row in rows} == {f"the service moved to {CIRCLE} on {_today()}"}
     # The new provider holds nothing yet: everyone eligible is an add, sent to it.
     assert sorted(row["action"] for row in changes(cli)) == ["add", "add", "add"]
     assert cli.json("export", "history")[-1]["provider"] == CIRCLE
@@ -39,7 +42,7 @@ def test_a_service_moved_to_another_provider_leaves_every_pupil_due_from_the_old
     old = held[(SERVICE, OUP)]
     assert (old["held"], old["should_hold"], old["held_not_allowed"], old["deletions_due"]) == (3, 0, 3, 3)
     # An opt-out now is due from both providers; one request goes to one provider.
-    cli.ok("consent", "optout", upns[0], SERVICE, "--date", TODAY)
+    cli.ok("consent", "optout", upns[0], SERVICE, "--date", _today())
     assert sorted(row["provider"] for row in listed(cli) if row["upn"] == upns[0]) == [CIRCLE, OUP]
     before = cli.snapshot()
     message = cli.fails("deletion", "request", SERVICE, "--out", "both.csv").stderr
@@ -53,9 +56,9 @@ def test_a_service_moved_to_another_provider_leaves_every_pupil_due_from_the_old
                                        "ON p.id = e.provider_id")} == {OUP}  # fmt: skip
     request(cli, "--provider", CIRCLE, out="circle.csv")
     before = cli.snapshot()
-    message = cli.fails("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY).stderr
+    message = cli.fails("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today()).stderr
     assert "waiting with 2 providers" in message and cli.snapshot() == before
-    cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--provider", OUP, "--date", TODAY)
+    cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--provider", OUP, "--date", _today())
     assert [(row["provider"], row["status"]) for row in listed(cli)] == [(CIRCLE, "requested")]
     held = report(cli)  # the old provider holds nothing and owes nothing now: its row goes
     assert (SERVICE, OUP) not in held and held[(SERVICE, CIRCLE)]["held"] == 3
@@ -75,7 +78,7 @@ def test_after_a_upn_change_the_provider_is_named_by_the_upn_it_was_sent(hunwick
     cli.ok("pupil", "change-upn", old, new)
     [row] = changes(cli, service)
     assert (row["action"], row["reason"], row["upn"], row["sent_upn"]) == ("update", "changed: upn", new, old)
-    cli.ok("consent", "optout", new, service, "--date", TODAY)
+    cli.ok("consent", "optout", new, service, "--date", _today())
     [row] = changes(cli, service)
     assert (row["action"], row["upn"], row["sent_upn"]) == ("remove", new, new)
     cli.ok("deletion", "request", service, "--out", "request.csv")
@@ -95,7 +98,7 @@ def test_a_request_stays_open_after_the_pupil_is_sent_again_until_confirmed(hunw
     assert (row["upn"], row["status"], row["reason"]) == (upns[0], "requested", "opted out on 2026-11-02")
     shown = cli.json("pupil", "show", upns[0])
     assert [row["status"] for row in shown["held_by"]] == ["deletion requested"]
-    cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY)
+    cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today())
     assert listed(cli) == [] and [row["status"] for row in listed(cli, "--all")] == ["confirmed"]
     # The data sent again after the request is a new holding: still held, and nothing is due.
     assert report(cli)[(SERVICE, OUP)]["held"] == 3
@@ -113,7 +116,7 @@ def test_a_requested_deletion_is_still_held_and_changes_repeat_the_removal_until
     assert (row["held"], row["held_not_allowed"], row["deletions_requested"]) == (3, 1, 1)
     for _ in range(2):
         assert [(r["action"], r["forename"]) for r in changes(cli)] == [("remove", "Forename0")]
-    cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY)
+    cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today())
     assert changes(cli) == [] and report(cli)[(SERVICE, OUP)]["held"] == 2
 
 
@@ -123,7 +126,7 @@ def test_a_leaver_whose_data_was_deleted_comes_back_with_a_warning(hunwick_cli, 
     sql(cli, "UPDATE pupil SET on_roll = :no, left_on = :day WHERE upn = :upn",
         no=False, day=date(2026, 10, 20), upn=upns[0])  # fmt: skip
     request(cli)
-    cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY)
+    cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today())
     class_list = tmp_path / "class.csv"
     class_list.write_text(
         "UPN,Legal Surname,Legal Forename,DOB,Gender,Year,Reg Group\r\n"
@@ -137,4 +140,4 @@ def test_a_leaver_whose_data_was_deleted_comes_back_with_a_warning(hunwick_cli, 
     assert (row["upn"], row["status"]) == (upns[0], "confirmed")
     [row] = changes(cli)
     assert row["action"] == "add" and row["forename"] == "Forename0"
-    assert f"sent again: {OUP} confirmed deleting this pupil's data on {TODAY}" in row["reason"]
+    assert f"sent again: {OUP} confirmed deleting this pupil's data on {_today()}" in row["reason"]

@@ -15,7 +15,9 @@ from tests.helpers.ledger import record_sent
 from tests.helpers.pupils import add_pupils
 from tests.test_deletions import SERVICE, listed, request, school, sql
 
-TODAY = date.today().isoformat()
+
+def _today() -> str:
+    return date.today().isoformat()
 
 
 # --- pupil show under a UPN that change-upn replaced --------------------------------------------------------
@@ -26,7 +28,7 @@ def test_pupil_show_finds_the_pupil_by_a_replaced_upn_and_says_so(hunwick_cli):
     new_upn = "B801200005001"
     hunwick_cli.ok("pupil", "change-upn", upns[0], new_upn)
     result = hunwick_cli.ok("pupil", "show", upns[0], "--format", "json")
-    assert f"UPN {upns[0]} was changed to {new_upn} on {TODAY}" in result.stderr
+    assert f"UPN {upns[0]} was changed to {new_upn} on {_today()}" in result.stderr
     shown = hunwick_cli.json("pupil", "show", upns[0])
     assert shown == hunwick_cli.json("pupil", "show", new_upn)  # the same record, under the UPN now
     assert shown["upn"] == new_upn and shown["previous_upns"] == [upns[0]]
@@ -46,17 +48,17 @@ def test_a_second_confirmation_for_a_pupil_records_nothing_and_says_when_it_was_
     upns = school(hunwick_cli)
     hunwick_cli.ok("consent", "optout", upns[0], SERVICE, "--date", "2026-11-02")
     request(hunwick_cli)
-    confirm = ("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY)
+    confirm = ("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today())
     hunwick_cli.ok(*confirm, "--reference", "OUP-7")
     before = hunwick_cli.snapshot()
     again = hunwick_cli.ok(*confirm, "--reference", "OUP-8")
     assert again.stderr.strip() == (
         f"Nothing recorded: the deletion of pupil {upns[0]}'s data sent for '{SERVICE}' was already "
-        f"confirmed on {TODAY} (reference OUP-7), and no deletion of it is waiting."
+        f"confirmed on {_today()} (reference OUP-7), and no deletion of it is waiting."
     )
     assert "Error" not in again.stderr and hunwick_cli.snapshot() == before
     # The same for --all-requested run again (a scheduled job, a second e-mail from the provider).
-    again = hunwick_cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--date", TODAY)
+    again = hunwick_cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--date", _today())
     assert again.stderr.startswith("Nothing recorded: every deletion requested of 'My Maths' was already")
     assert hunwick_cli.snapshot() == before
     assert [kind for (kind,) in sql(hunwick_cli, "SELECT kind FROM deletion_event ORDER BY id")] == [
@@ -69,15 +71,15 @@ def test_a_confirmation_is_still_refused_when_the_pupil_is_due_again_or_was_neve
     upns = school(hunwick_cli)
     hunwick_cli.ok("consent", "optout", upns[0], SERVICE, "--date", "2026-11-02")
     request(hunwick_cli)
-    hunwick_cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY)
+    hunwick_cli.ok("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today())
     # Opted in again, sent again, withdrawn again: due, not yet asked, so there is nothing to confirm.
     hunwick_cli.ok("consent", "optin", upns[0], SERVICE, "--by", "A Parent")
     hunwick_cli.ok("export", "enrolment", SERVICE, "--changes", "--out", "changes.csv")
     hunwick_cli.ok("consent", "optout", upns[0], SERVICE)
     assert [(row["upn"], row["status"]) for row in listed(hunwick_cli)] == [(upns[0], "due")]
-    message = hunwick_cli.fails("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", TODAY).stderr
+    message = hunwick_cli.fails("deletion", "confirm", SERVICE, "--upn", upns[0], "--date", _today()).stderr
     assert "has been requested of 'My Maths', so there is nothing to confirm" in message
-    message = hunwick_cli.fails("deletion", "confirm", SERVICE, "--upn", upns[1], "--date", TODAY).stderr
+    message = hunwick_cli.fails("deletion", "confirm", SERVICE, "--upn", upns[1], "--date", _today()).stderr
     assert f"No deletion of pupil {upns[1]}'s data has been requested" in message
 
 
@@ -98,7 +100,7 @@ def test_an_empty_recorded_by_is_refused_by_every_command_that_takes_it(hunwick_
         ("export", "enrolment", SERVICE, "--out", "again.csv"),
         ("export", "enrolment", SERVICE, "--changes", "--out", "again.csv"),
         ("deletion", "request", SERVICE, "--out", "again.csv"),
-        ("deletion", "confirm", SERVICE, "--upn", upns[1], "--date", TODAY),
+        ("deletion", "confirm", SERVICE, "--upn", upns[1], "--date", _today()),
     ]
     for command in commands:
         message = hunwick_cli.fails(*command, "--recorded-by", blank).stderr
@@ -184,7 +186,7 @@ def test_holdings_as_of_a_day_count_only_files_sent_and_deletions_confirmed_by_t
     assert (early["held"], early["last_export"], early["deletions_due"]) == (0, None, 0)
     # A deletion confirmed today: the provider still held the pupil yesterday.
     request(hunwick_cli)
-    hunwick_cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--date", TODAY)
+    hunwick_cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--date", _today())
     assert providers(hunwick_cli)[SERVICE]["held"] == 2
     yesterday = (today - timedelta(days=1)).isoformat()
     assert providers(hunwick_cli, "--as-of", yesterday)[SERVICE]["held"] == 3
