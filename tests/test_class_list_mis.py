@@ -83,6 +83,34 @@ def test_unknown_optional_columns_are_listed_in_the_summary(cli, tmp_path):
     assert '"Ethnicity", "Medical Notes"' in result.stderr
 
 
+def test_a_filled_column_with_no_heading_is_counted_in_the_summary_never_quoted(cli, tmp_path):
+    text = (
+        "UPN,Surname,,Forename,DOB,Year,\n"
+        f"{upn_for(1)},Li,peanut allergy,Wei,03/04/2018,3,\n"
+        f"{upn_for(2)},Hughes,,Zoë,03/04/2018,3,\n"
+        f"{upn_for(3)},Ahmed,asthma,Sara,03/04/2018,3,\n"
+    )
+    result = import_file(cli, write_csv_text(tmp_path / "unnamed.csv", text))
+    assert len(held(cli)) == 3
+    assert "Column(s) with no heading hold something, which was not read: C (2 rows)." in result.stderr
+    assert "allergy" not in result.stderr and "asthma" not in result.stderr
+
+
+def test_an_empty_column_with_no_heading_says_nothing(cli, tmp_path):
+    text = f"UPN,Surname,,Forename,DOB,Year\n{upn_for(1)},Li,,Wei,03/04/2018,3\n"
+    result = import_file(cli, write_csv_text(tmp_path / "gap.csv", text))
+    assert "no heading" not in result.stderr
+
+
+def test_a_workbook_column_with_no_heading_between_named_ones_is_counted(cli, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["UPN", "Surname", None, "Forename", "DOB", "Year"])
+    book.active.append([upn_for(1), "Li", "medical note", "Wei", "03/04/2018", "3"])
+    book.save(tmp_path / "unnamed.xlsx")
+    result = import_file(cli, tmp_path / "unnamed.xlsx")
+    assert "Column(s) with no heading hold something, which was not read: C (1 row)." in result.stderr
+
+
 def test_surname_forename_with_many_words_is_refused_unless_a_comma_splits_it(cli, tmp_path):
     text = (
         "UPN,Surname Forename,DOB,Year\n"

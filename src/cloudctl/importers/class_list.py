@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cloudctl.errors import ImportRejected, InvalidInput, Problem
-from cloudctl.importers.class_list_columns import heading_notes
+from cloudctl.importers.class_list_columns import heading_notes, unnamed_note
 from cloudctl.importers.class_list_names import split_surname_forename as split_surname_forename
 from cloudctl.importers.class_list_names import tidy as _tidy
 from cloudctl.importers.class_list_workbook import WorkbookRows, is_workbook
@@ -463,6 +463,10 @@ class ClassList:
         file = self._file
         screened = file.screened  # its flag turns on when a character the text gate refuses is read
         stored = frozenset(pos.values())
+        # Columns with a blank heading between named ones: what they hold cannot be told, so it is not
+        # read, and the summary says how many rows had something there (`unnamed_note`).
+        unnamed = [index for index, cell in enumerate(cells_of) if not cell.strip()]
+        unnamed_filled = dict.fromkeys(unnamed, 0)
         last_line = file.lines_done = reader.line_num
         rows_read = 0
         tidy: dict[str, str] = {}  # a cell as written -> with its spaces tidied
@@ -496,6 +500,10 @@ class ClassList:
                 self._wrong_width(line, last_line, cells, width)
                 continue
             count = problems.total
+            if unnamed:
+                for index in unnamed:
+                    if cells[index].strip():
+                        unnamed_filled[index] += 1
 
             upn = _fast_upn(upn_text)
             if upn is None:
@@ -613,6 +621,8 @@ class ClassList:
         # Notes after the last pupil are the report's footer: ignored, but counted so the user is told.
         self.rows_read = rows_read
         self.notes_ignored = len(pending_notes)
+        if any(unnamed_filled.values()):
+            self.warnings.append(unnamed_note(unnamed_filled))
 
     def _notes_are_problems(self, notes: list[tuple[int, list[str]]]) -> None:
         width = len(self.heading.cells)

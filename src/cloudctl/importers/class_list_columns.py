@@ -1,5 +1,6 @@
 """What a class list's heading row says beyond the columns cloudctl reads: headings used twice (a pupil's
-and a parent's "Forename") and columns cloudctl has no field for. Both are told, never silently ignored."""
+and a parent's "Forename"), columns cloudctl has no field for, and filled columns with no heading. Each is
+told, never silently ignored."""
 
 from __future__ import annotations
 
@@ -52,3 +53,17 @@ def heading_notes(cells: list[str], positions: dict[str, int]) -> list[str]:
             "column if it holds a field cloudctl reads (see docs/pupils.md for the headings)."
         )
     return notes
+
+
+def unnamed_note(filled: dict[int, int]) -> str:
+    """The warning for columns under a blank heading that have something in them: counts, never cells."""
+    where = ", ".join(
+        f"{column_letter(index)} ({count} row{'s' if count != 1 else ''})"
+        for index, count in sorted(filled.items())
+        if count
+    )
+    return (
+        f"Column(s) with no heading hold something, which was not read: {where}. If a column holds a "
+        "field cloudctl reads, give it that field's heading (see docs/pupils.md) and import again; "
+        "otherwise delete the column from the report."
+    )
