@@ -197,7 +197,7 @@ def test_a_repeated_class_decision_records_nothing_and_says_so(school):
     school.ok("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", "Returned forms")
     before = count(school)
     result = school.ok("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", "Returned forms")
-    assert "Consent opt-in: 4 already standing (nothing recorded)." in result.stderr
+    assert "Consent opt-in: 4 already standing or already recorded (nothing recorded)." in result.stderr
     outcomes = school.json("consent", "optin", "--class", "Kingfishers", "My Maths", "--by", "returned forms")
     assert {row["action"] for row in outcomes} == {"unchanged"}
     assert all("nothing recorded" in row["detail"] for row in outcomes)
@@ -233,7 +233,10 @@ def test_a_repeated_import_records_nothing_and_says_so(school, tmp_path):
     assert first[2]["detail"] == "already opted in by Tom Jones on 2026-09-12: nothing recorded"
     assert count(school) == 2
     result = school.ok("consent", "import", str(path))
-    assert "Recorded 0 decision(s) from forms.csv: 3 already standing (nothing recorded)." in result.stderr
+    assert (
+        "Recorded 0 decision(s) from forms.csv: 3 already standing or already recorded (nothing recorded)."
+        in result.stderr
+    )
     assert count(school) == 2
 
 

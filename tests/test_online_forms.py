@@ -198,6 +198,31 @@ def test_a_no_then_a_yes_on_one_day_the_yes_stands_and_a_reimport_adds_nothing(s
     assert school.snapshot() == before
 
 
+def test_a_yes_in_the_same_second_as_a_standing_no_is_history_and_says_why(school):
+    amelia = school.upns[0]
+    today, code = date.today(), school.codes[amelia]
+    school.ok("consent", "import", microsoft(school, [(today, "09:00:00", code, "Jane", "", "No", "")]))
+    later = microsoft(school, [(today, "09:00:00", code, "Jane", "", "Yes", "")], name="later.csv")
+    (outcome,) = school.json("consent", "import", later)
+    assert "made in the same second as" in outcome["detail"]
+    assert "a withdrawal counts as the later" in outcome["detail"]
+    assert "made before" not in outcome["detail"]
+    assert _status(school, amelia, "My Maths") == "opted-out"
+
+
+def test_a_reimport_of_answers_that_no_longer_stand_is_not_called_standing(school):
+    amelia = school.upns[0]
+    today, code = date.today(), school.codes[amelia]
+    first = microsoft(school, [(today, "09:00:00", code, "Jane", "", "Yes", "")])
+    school.ok("consent", "import", first)
+    school.ok(
+        "consent", "import", microsoft(school, [(today, "10:00:00", code, "Jane", "", "No", "")], "no.csv")
+    )
+    again = school.ok("consent", "import", first)
+    assert "1 already standing or already recorded (nothing recorded)" in again.stderr
+    assert _status(school, amelia, "My Maths") == "opted-out"
+
+
 # --- Google Forms ----------------------------------------------------------------------------------------
 
 

@@ -255,6 +255,12 @@ def test_a_code_expires_when_a_newer_form_is_issued_for_the_pupil(school, tmp_pa
     old = lookup(school, format_reply_code(first["code"]).lower(), today)
     assert old.expired and old.superseded_by.code == second["code"]
     assert f"a newer form (reply code {format_reply_code(second['code'])}) was issued" in old.expired_because
+    # Issued the day of the answer: the message says why an answer given earlier that day counts as late.
+    assert "the day of this answer" in old.expired_because
+    assert (
+        "the day of this answer"
+        not in lookup(school, first["code"], today + timedelta(days=1)).expired_because
+    )
     assert not lookup(school, second["code"], today).expired
     # Another pupil's form does not touch this pupil's code.
     school.ok("consent", "form", "--upn", school.upns[1], "--out", str(tmp_path / "other.html"))

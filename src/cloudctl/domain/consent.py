@@ -227,7 +227,8 @@ _ACTION_WORDS = (
     ("recorded", "recorded"),
     ("reversed", "recorded reversing an earlier decision"),
     ("evidence", "recorded as further evidence (status unchanged)"),
-    ("unchanged", "already standing (nothing recorded)"),
+    # "Already recorded" too: a file imported again repeats answers that may no longer stand.
+    ("unchanged", "already standing or already recorded (nothing recorded)"),
     ("skipped", "skipped (see the table)"),
 )
 

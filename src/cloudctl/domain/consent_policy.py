@@ -584,6 +584,12 @@ def decide(
         if when < standing_event.effective_on:
             return record(f"{recorded} as history, dated before {stands}, which still stands")
         if request.at is not None and standing_event.at is not None:
+            if (when, request.at) == (standing_event.effective_on, standing_event.at):
+                why = " (of two answers at the same moment, a withdrawal counts as the later)"
+                return record(
+                    f"{recorded} as history: it was made in the same second as {stands}, which still "
+                    f"stands{why if standing_event.decision == OPT_OUT != decision else ''}"
+                )
             return record(f"{recorded} as history, made before {stands}, which still stands")
         if standing_event.decision != OPT_OUT:
             return record(

@@ -194,6 +194,13 @@ def lookup_code(session: Session, text: str, *, on: date) -> CodeLookup:
     because = None
     if newer is not None:
         because = f"a newer form (reply code {newer.shown}) was issued on {newer.issued_on.isoformat()}"
+        if newer.issued_on == on:
+            # A form keeps the day it was issued, not the time: the safe side is that it replaced the
+            # older one from the start of that day.
+            because += (
+                ", the day of this answer (a form is kept by its day, not its time, so it counts as "
+                "replacing the older one from the start of that day)"
+            )
     elif on > issued.expires_on:
         because = (
             f"it was issued on {issued.issued_on.isoformat()} and lasted until "
