@@ -22,6 +22,8 @@ class OutputFormat(enum.StrEnum):
 
 
 _KEEP_WHOLE = 13
+# A word longer than this (a web address) may be broken rather than widen its column further.
+_LONGEST_WORD_KEPT = 30
 _FILE_WIDTH = 140
 
 
@@ -72,23 +74,79 @@ def render(
     shown = list(columns or [(key, key.replace("_", " ")) for key in keys])
     cells = [[_table_text(row.get(key)) for key, _ in shown] for row in rows]
     console = _console()
+    widths = fitted_widths([heading for _, heading in shown], cells, console.width)
+    if widths is not None:
+        console.print(_table(title, shown, cells, widths=widths))
+        return
     widest = [max(len(line[index]) for line in cells) for index in range(len(shown))]
     # Short values (UPNs, dates, statuses) read badly when broken: keep them whole when the table
     # still fits the terminal that way; otherwise let Rich fold them rather than crop the table.
     keep_whole = [width if width <= _KEEP_WHOLE else None for width in widest]
-    table = _table(title, shown, cells, keep_whole)
+    table = _table(title, shown, cells, min_widths=keep_whole)
     if table.__rich_measure__(console, console.options).minimum > console.width:
-        table = _table(title, shown, cells, [None] * len(shown))
+        table = _table(title, shown, cells)
     console.print(table)
 
 
-def _table(title: str | None, shown: list[tuple[str, str]], cells: list[list[str]], min_widths: list):
+def fitted_widths(headings: list[str], cells: list[list[str]], width: int) -> list[int] | None:
+    """Column widths that fit `width` without breaking a word, or None to leave the widths to Rich.
+
+    Rich narrows a table that is too wide by shrinking its widest columns towards the others, which
+    breaks names mid-word ("Accelerat/ed Reader") while narrow number columns keep room to spare.
+    Here every column gets at least its longest word (a short value such as a UPN or a date whole),
+    and the room left is shared out by raising the narrowest columns first (water-filling). None
+    when the table fits as it is, or when even the longest words do not fit (Rich folds them then).
+    """
+    room = width - (3 * len(headings) + 1)  # a border and a space either side of each column
+    natural, least = [], []
+    for index, heading in enumerate(headings):
+        lines = [line for row in cells for line in row[index].split("\n")]
+        widest = max((len(line) for line in lines), default=0)
+        longest = max((len(word) for line in lines for word in line.split()), default=0)
+        # A heading may wrap between its words; a short value is kept whole, a long one by its words.
+        whole = widest if widest <= _KEEP_WHOLE else min(longest, _LONGEST_WORD_KEPT)
+        least.append(max([whole, 1, *(len(word) for word in heading.split())]))
+        natural.append(max(widest, len(heading), least[-1]))
+    if sum(natural) <= room or sum(least) > room:
+        return None
+
+    def fitted(cap: int) -> list[int]:
+        return [min(most, max(low, cap)) for most, low in zip(natural, least, strict=True)]
+
+    low, high = 0, max(natural)
+    while low < high:  # the largest cap whose widths fit the room
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(fitted(middle)) <= room else (low, middle - 1)
+    widths = fitted(low)
+    spare = room - sum(widths)
+    for index, most in enumerate(natural):  # what the cap left over, one column at a time
+        if spare <= 0:
+            break
+        grow = min(spare, most - widths[index])
+        widths[index] += grow
+        spare -= grow
+    return widths
+
+
+def _table(
+    title: str | None,
+    shown: list[tuple[str, str]],
+    cells: list[list[str]],
+    *,
+    min_widths: list | None = None,
+    widths: list[int] | None = None,
+):
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, header_style="bold", title_justify="left")
-    for (_, heading), min_width in zip(shown, min_widths, strict=True):
-        table.add_column(heading, overflow="fold", min_width=min_width)
+    for index, (_, heading) in enumerate(shown):
+        table.add_column(
+            heading,
+            overflow="fold",
+            min_width=min_widths[index] if min_widths else None,
+            width=widths[index] if widths else None,
+        )
     for line in cells:
         table.add_row(*(Text(cell) for cell in line))
     return table
