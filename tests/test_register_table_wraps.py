@@ -71,6 +71,37 @@ def test_each_way_a_wrapped_line_is_written_joins_the_data_cell(text, expected):
     assert entries["Tapestry"]["service_provider"] == "FSF"
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        # Two categories, each whole on its own line: two items of the list, so the medical flag is set.
+        ("full name", "medical", "full name, medical"),
+        ("first name", "surname initial", "first name, surname initial"),
+        # A phrase that wrapped: one category across the break, joined with a space.
+        ("date of", "birth", "date of birth"),
+        ("full name, assessment", "data", "full name, assessment data"),
+        # Neither side alone a category: joined as written, and listed by the import as unrecognised.
+        ("reading", "ages", "reading ages"),
+    ],
+)
+def test_a_wrapped_data_shared_cell_is_read_as_a_list_where_the_vocabulary_says_so(first, second, expected):
+    text = (
+        "| Service  | Provider | Data shared |\n"
+        f"| Tapestry | FSF      | {first} |\n"
+        f"|          |          | {second} |\n"
+    )
+    assert _entries(text)["Tapestry"]["data_shared"] == expected
+
+
+def test_other_columns_wrapped_keep_joining_with_a_space():
+    text = (
+        "| Service  | Provider | Data shared | Purpose |\n"
+        "| Tapestry | FSF      | full name   | full name |\n"
+        "|          |          | medical     | medical |\n"
+    )
+    assert _entries(text)["Tapestry"]["purpose"] == "full name medical"
+
+
 def test_a_row_written_without_the_left_edge_after_a_complete_row_is_a_row_of_its_own():
     text = (
         "| Service | Provider | Data shared |\n"

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 
 from cloudctl.errors import ImportRejected, Problem
 from cloudctl.importers.register_document import RegisterDocument
+from cloudctl.importers.register_labels import field_for
 from cloudctl.importers.register_rows import WHAT, Row, document_from_rows
+from cloudctl.vocab.data_categories import wrapped_joint
 
 _RULE = re.compile(r"^[\s|:+=-]*$")
 
@@ -89,6 +91,7 @@ def read_register_table(
 ) -> RegisterDocument:
     heading: Row | None = None
     heading_stops: tuple[int, ...] = ()
+    listed: set[int] = set()
     edges = (False, False)
     rows: list[Row] = []
     current: _OpenRow | None = None
@@ -102,6 +105,12 @@ def read_register_table(
             line = _split(raw, separator, edges)
             heading = Row(number, [piece.text for piece in line.cells])
             heading_stops = line.stops
+            # Columns listing data categories: a wrapped line there may be the next item of the list.
+            listed = {
+                index
+                for index, cell in enumerate(heading.cells)
+                if field_for(cell) in ("data_shared", "potential_data_shared")
+            }
             continue
         line = _split(raw, separator, edges)
         if current is None or _starts_a_row(line, edges, len(heading.cells), current.open_column):
@@ -120,7 +129,9 @@ def read_register_table(
         for column, piece in placed:
             while len(current.row.cells) <= column:
                 current.row.cells.append("")
-            current.row.cells[column] = f"{current.row.cells[column]} {piece}".strip()
+            before = current.row.cells[column]
+            joint = wrapped_joint(before, piece) if column in listed else " "
+            current.row.cells[column] = f"{before}{joint}{piece}".strip()
         # The line ends inside the cell of its last text, unless a separator or an empty cell follows it.
         current.open_column = placed[-1][0] if not line.right and line.cells[-1].text else None
     if problems:

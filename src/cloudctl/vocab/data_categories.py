@@ -281,6 +281,22 @@ def _phrase_categories(phrase: str) -> list[str]:
     return [phrase]
 
 
+def wrapped_joint(before: str, after: str) -> str:
+    """How a "Data Shared" cell that a text table wrapped onto another line joins its next line: with a
+    space ("date of" / "birth"), unless the two phrases at the break are each a category and together are
+    none ("full name" / "medical"): then they were two items, and ", " keeps them apart. A pasted table
+    loses where the author pressed Enter, so the vocabulary is what tells a wrapped phrase from a list."""
+    if not before.strip() or not after.strip() or before.rstrip()[-1] in ",;&" or _bracket_depth(before):
+        return " "
+    if after.lstrip()[0] in ",;&":
+        return " "
+    tail = _split_outside_brackets(before, _LIST_SEP)[-1]
+    head = _split_outside_brackets(after, _LIST_SEP)[0]
+    if lookup(f"{tail} {head}") is None and lookup(tail) and lookup(head):
+        return ", "
+    return " "
+
+
 def parse_data_shared(text: str | None) -> list[str]:
     """The register's "Data Shared" text as category labels, in order, without duplicates."""
     if not text or _norm(text) in _NOTHING:
