@@ -25,6 +25,7 @@ from typing import NamedTuple
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.db.models import SchoolSettings
 from cloudctl.domain.service_changes import OUTDATING, changes_since, describe
 from cloudctl.domain.service_records import review_date
@@ -120,6 +121,7 @@ def _conditions_met(session: Session) -> set[int]:
 NEVER_ASSESSED = (("never-assessed", None, None, None),)
 
 
+@without_gc_pauses
 def overdue_assessments(
     session: Session, *, as_of: date, within_days: int = 30, today: date | None = None
 ) -> list[dict]:
