@@ -291,14 +291,19 @@ class _Reading:
         service with no outdating change and no open condition, from its assessment date, review date and
         interval as the driver gave them; None when the report does not list it. What findings and shown
         give for it (tests/test_overdue_report_properties.py), without their lists."""
-        assessed = _day(assessed_on)
+        if assessed_on.__class__ is str:  # SQLite: text
+            last_assessed = assessed_on[:10]  # type: ignore[index]
+            assessed = date.fromisoformat(last_assessed)
+        else:  # PostgreSQL: a date
+            assessed = assessed_on  # type: ignore[assignment]
+            last_assessed = assessed.isoformat()
         next_day = None if next_review is None else _day(next_review)
-        review = self.review(review_date(assessed, next_day, months))  # type: ignore[arg-type]
+        review = self.review(review_date(assessed, next_day, months))
         if review is None:
             return None
         state, due = review
         review_due, days = self.day(due)
-        return _last_assessed(assessed_on, assessed), state, review_due, days, _order_key(state, days, 0)  # type: ignore[arg-type]
+        return last_assessed, state, review_due, days, _order_key(state, days, 0)
 
     def shown(self, found: list[tuple]) -> list[tuple]:
         """Each finding as a row shows it: (state, review_due, days_overdue, detail, changed_on, sort key
