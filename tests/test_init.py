@@ -129,3 +129,78 @@ def test_init_refuses_control_characters_and_names_the_option(cli, option):
     result = cli.fails("init", option, "Hun\x1b[2Jwick")
     assert option in result.stderr
     assert "\x1b" not in result.stderr
+
+
+# Narrowing the school's years: stored services not retired must still name only years it teaches, as
+# `service add/edit` and `register import` require; the refusal names them and how to mend it.
+
+
+@pytest.fixture
+def infants_and_juniors(cli):
+    cli.ok("init", "--school", "Hunwick Primary School", "--years", "R,1-6")
+    cli.ok("provider", "add", "Oxford University Press")
+    for name, years in (
+        ("My Maths", "Y2 - Y6"),
+        ("Phonics Play", "R - Y2"),
+        ("Times Tables Rock Stars", "Y5 - Y6"),
+        ("Reading Eggs", "All"),
+        ("Lexia", "Selected Students"),
+        ("Purple Mash", "KS2"),
+    ):
+        cli.ok("service", "add", name, "-c", "pupil", "-p", "Oxford University Press", "--years", years)
+    return cli
+
+
+def test_narrowing_the_years_is_refused_while_services_enrol_years_no_longer_taught(infants_and_juniors):
+    cli = infants_and_juniors
+    result = cli.fails("init", "--years", "R,1-4")  # exit 1, a message, the database unchanged
+    message = " ".join(result.stderr.split())
+    assert "The school's years were not changed to R-4: 2 services not retired enrol years" in message
+    assert '"My Maths" (Y2 - Y6), "Times Tables Rock Stars" (Y5 - Y6).' in message
+    # "All", selected pupils and a key stage the school still teaches part of are not in the way.
+    for name in ("Phonics Play", "Reading Eggs", "Lexia", "Purple Mash"):
+        assert name not in message
+    assert 'cloudctl service edit "My Maths" --category pupil --years "2-4"' in message
+    assert "cloudctl service retire" in message
+    assert settings_row(cli.url)[1] == "R,1,2,3,4,5,6"
+
+
+def test_once_the_services_are_mended_the_years_can_be_narrowed(infants_and_juniors):
+    cli = infants_and_juniors
+    cli.ok("service", "edit", "My Maths", "--years", "2-4")
+    cli.fails("init", "--years", "R,1-4")  # Times Tables Rock Stars is still in the way
+    cli.ok("service", "retire", "Times Tables Rock Stars")  # a retired service keeps its years
+    cli.ok("init", "--years", "R,1-4")
+    assert settings_row(cli.url)[1] == "R,1,2,3,4"
+    services = {row["name"]: row for row in cli.json("service", "list")}
+    assert services["Reading Eggs"]["year_groups"] == ["R", "1", "2", "3", "4"]  # "All" follows the years
+
+
+def test_the_refusal_names_the_first_few_services_and_counts_the_rest(cli):
+    cli.ok("init", "--years", "R,1-6")
+    cli.ok("provider", "add", "Oxford University Press")
+    for index in range(7):
+        cli.ok(
+            "service",
+            "add",
+            f"Service {index}",
+            "-c",
+            "pupil",
+            "-p",
+            "Oxford University Press",
+            "--years",
+            "Y6",
+        )
+    result = cli.fails("init", "--years", "R-5")
+    message = " ".join(result.stderr.split())
+    assert "7 services not retired enrol years it would no longer teach" in message
+    assert '"Service 4" (Y6) and 2 more.' in message
+    assert '"Service 5"' not in message
+    assert '--years "R-5"' in message  # nothing of Y6 is left: the example gives the school's years
+
+
+def test_widening_or_keeping_the_years_is_never_refused(infants_and_juniors):
+    cli = infants_and_juniors
+    cli.ok("init", "--years", "N2,R,1-6")
+    cli.ok("init", "--years", "R,1-6")
+    cli.ok("init", "--years", "R-6", "--review-months", "6")

@@ -38,7 +38,7 @@ from cloudctl.db.models import (
 )
 from cloudctl.domain.service_changes import describe
 from cloudctl.domain.vocabulary import CATEGORY_ORDER
-from cloudctl.reports.overdue import STATE_ORDER, overdue_assessments
+from cloudctl.reports.overdue import STATE_ORDER, _Reading, overdue_assessments
 
 START = date(2024, 1, 1)
 EFFECTS = ("widening", "narrowing", "changed", "first-recorded", "cleared")
@@ -230,3 +230,43 @@ def test_the_lean_report_says_what_the_plain_rules_say(template, register, schoo
                 assert overdue_assessments(session, as_of=as_of, within_days=within, today=as_of) == expected
         finally:
             db.dispose()
+
+
+# The report's shortcut: a service with no outdating change and no open condition (none, no due date, or
+# met) is shown from its assessment date, review date and interval alone, remembered for each such three
+# (_Reading.plain). It must show what the full path (findings, then shown) shows for the same service,
+# whether the driver gives the dates as text (SQLite) or as dates (PostgreSQL).
+any_day = st.dates(date(2000, 1, 1), date(2040, 12, 31))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    assessed=any_day,
+    next_review=st.none() | any_day,
+    months=st.integers(1, 60),
+    as_of=any_day,
+    within=st.integers(0, 400),
+    as_text=st.booleans(),
+    condition=st.sampled_from(["none", "no due date", "met"]),
+    conditions_due=any_day,
+)
+def test_the_plain_path_shows_what_the_full_path_shows(
+    assessed, next_review, months, as_of, within, as_text, condition, conditions_due
+):
+    reading = _Reading(as_of, as_of + timedelta(days=within))
+    conditions = None if condition == "none" else "Turn off messaging"
+    due = None if condition == "no due date" else conditions_due
+    full = reading.shown(
+        reading.findings(assessed, next_review, months, None, conditions, due, condition == "met", None)
+    )
+
+    def raw(day):
+        return day.isoformat() if as_text and day is not None else day
+
+    plain = reading.plain(raw(assessed), raw(next_review), months)
+    if not full:
+        assert plain is None
+    else:
+        [(state, review_due, days, detail, changed_on, order)] = full
+        assert (detail, changed_on) == (None, None)
+        assert plain == (assessed.isoformat(), state, review_due, days, order)

@@ -81,6 +81,10 @@ def init_school(
         if not codes:
             raise InvalidInput(f'"{years}" names no year groups: give them like "R,1-6".')
         years_changed = ",".join(codes) != settings.year_groups
+        if years_changed:
+            from cloudctl.domain.service_years import check_services_within
+
+            check_services_within(session, tuple(codes))
         settings.year_groups = ",".join(codes)
     if review_months is not None:
         settings.review_months = check_review_months(review_months)

@@ -12,6 +12,10 @@ The queries go straight to the driver (cloudctl.db.fast_read.fetch_rows): on a t
 thousands of services, SQLAlchemy's per-value type processing of the result (dates, datetimes) cost more
 than the queries themselves (benchmarks/overdue_report.py, issue 12's 1.5x target). Each date is parsed
 once, here (_day, _moment); the rules then see real dates and datetimes, as they would from the ORM.
+Most services have no outdating change and no open condition: what they show depends on their assessment
+date, review date and interval alone, so it is worked out once for each such three (_Reading.plain, which
+tests/test_overdue_report_properties.py holds to what the full path shows), and each day is written out
+once.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import NamedTuple
 from sqlmodel import Session
 
 from cloudctl.db.fast_read import fetch_rows
+from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.db.models import SchoolSettings
 from cloudctl.domain.service_changes import OUTDATING, changes_since, describe
 from cloudctl.domain.service_records import review_date
@@ -117,68 +122,100 @@ def _conditions_met(session: Session) -> set[int]:
     return {row[0] for row in fetch_rows(session, CONDITIONS_MET_SQL, ("condition-met",))}
 
 
-NEVER_ASSESSED = (("never-assessed", None, None, None),)
-
-
+@without_gc_pauses
 def overdue_assessments(
     session: Session, *, as_of: date, within_days: int = 30, today: date | None = None
 ) -> list[dict]:
     # Bounded, so that the date arithmetic below cannot overflow (as of 9999-12-31, within 10**12 days).
     check_as_of(as_of, today or date.today())
     check_within(within_days)
+    reading = _Reading(as_of, as_of + timedelta(days=within_days))
     school_months = _school_review_months(session)
     changes = _outdating_changes(session, as_of)
     met = _conditions_met(session)
-    horizon = as_of + timedelta(days=within_days)
-    # review_date, remembered: many services share an assessment date and interval.
-    due_of = lru_cache(maxsize=None)(review_date)
-    category_rank = {category: rank for rank, category in enumerate(CATEGORY_ORDER)}
-    iso = lru_cache(maxsize=None)(date.isoformat)  # many services fall due on the same few days
-    found_rows = []
+    section_rank = {category: rank for rank, category in enumerate(CATEGORY_ORDER)}
+    # What a service with no outdating change and no open condition shows depends only on its assessment
+    # date, review date and interval, as the driver gave them: worked out once for each such three.
+    plain: dict[tuple, tuple | None] = {}
+    found_rows: list[tuple[int, dict]] = []
+    append = found_rows.append
     # One pass over plain rows: no ORM objects, each date parsed once (None stays None).
     for (
         service_id, name, category, status, review_months, provider,
         assessment_id, assessed_on, next_review, recorded_at, conditions, conditions_due,
     ) in fetch_rows(session, SERVICES_SQL, ("retired",)):  # fmt: skip
         if assessment_id is None:
-            last_assessed = None
-            found = NEVER_ASSESSED
+            last_assessed, shown = None, NEVER_ASSESSED
+        elif service_id not in changes and (not conditions or conditions_due is None or assessment_id in met):
+            key = (assessed_on, next_review, review_months or school_months)
+            known = plain.get(key, _UNKNOWN)
+            if known is _UNKNOWN:
+                known = plain[key] = reading.plain(*key)
+            if known is not None:  # listed: overdue or due soon
+                last_assessed, state, review_due, days, order = known  # type: ignore[misc]
+                append(
+                    (
+                        order + section_rank[category],
+                        {
+                            "service": name,
+                            "category": category,
+                            "provider": provider,
+                            "last_assessed": last_assessed,
+                            "review_due": review_due,
+                            "days_overdue": days,
+                            "state": state,
+                            "detail": None,
+                            "changed_on": None,
+                            "status": status,
+                        },
+                    )
+                )
+            continue
         else:
             assessed = _day(assessed_on)
-            last_assessed = assessed_on[:10] if assessed_on.__class__ is str else assessed.isoformat()  # type: ignore[index,union-attr]
-            found = _findings(
-                assessed,  # type: ignore[arg-type]
-                None if next_review is None else _day(next_review),
-                review_months or school_months,
-                recorded_at,
-                conditions,
-                None if conditions_due is None else _day(conditions_due),
-                assessment_id in met,
-                changes.get(service_id),
-                due_of,
-                as_of,
-                horizon,
+            last_assessed = _last_assessed(assessed_on, assessed)  # type: ignore[arg-type]
+            shown = reading.shown(
+                reading.findings(
+                    assessed,  # type: ignore[arg-type]
+                    None if next_review is None else _day(next_review),
+                    review_months or school_months,
+                    recorded_at,
+                    conditions,
+                    None if conditions_due is None else _day(conditions_due),
+                    assessment_id in met,
+                    changes.get(service_id),
+                )
             )
-        for state, due, detail, changed_on in found:
-            days = (as_of - due).days if due is not None else None
-            row = {
-                "service": name,
-                "category": category,
-                "provider": provider,
-                "last_assessed": last_assessed,
-                "review_due": iso(due) if due is not None else None,
-                "days_overdue": days,
-                "state": state,
-                "detail": detail,
-                "changed_on": changed_on.isoformat() if changed_on is not None else None,
-                "status": status,
-            }
-            found_rows.append((_order_key(state, days or 0, category_rank[category]), row))
+        for state, review_due, days, detail, changed_on, order in shown:
+            append(
+                (
+                    order + section_rank[category],
+                    {
+                        "service": name,
+                        "category": category,
+                        "provider": provider,
+                        "last_assessed": last_assessed,
+                        "review_due": review_due,
+                        "days_overdue": days,
+                        "state": state,
+                        "detail": detail,
+                        "changed_on": changed_on,
+                        "status": status,
+                    },
+                )
+            )
     # Never assessed first (nobody has looked at all), then outdated, then the most overdue; within each,
     # the register's order: by section, then position and id (the rows' order: the sort is stable).
     found_rows.sort(key=itemgetter(0))
     return [row for _, row in found_rows]
 
+
+def _last_assessed(raw: object, assessed: date) -> str:
+    # The driver's text where it is text (SQLite), else the date written out (PostgreSQL).
+    return raw[:10] if raw.__class__ is str else assessed.isoformat()  # type: ignore[index]
+
+
+_UNKNOWN = object()
 
 # The sort key (state, most days overdue first, section) packed in one integer: sorting integers is several
 # times faster than sorting tuples. Days lie within +-(date.max - date.min).days < 2**22 and sections
@@ -192,40 +229,110 @@ def _order_key(state: str, days: int, section_rank: int) -> int:
     return (state_and_days << _SECTION_BITS) + section_rank
 
 
-def _findings(
-    assessed_on: date,
-    next_review: date | None,
-    months: int,
-    recorded_at: object,
-    conditions: str | None,
-    conditions_due: date | None,
-    condition_met: bool,
-    changes: list[Change] | None,
-    due_of,
-    as_of: date,
-    horizon: date,
-) -> list[tuple]:
-    """(state, due, detail, changed_on) for each thing the report says about one assessed service: its latest
-    assessment (assessed_on ... condition_met), the outdating changes to it, and `due_of` (review_date)."""
-    found = []
-    # recorded_at (as the driver gave it) is parsed only where there are changes to compare it with.
-    since = changes_since(changes, Assessed(assessed_on, _moment(recorded_at))) if changes else ()  # type: ignore[arg-type]
-    if since:
-        # The review falls due on the day the service changed.
-        first = since[0].changed_on
-        detail = "; ".join(
-            f"{describe(c.field, c.before, c.after, c.effect)} ({c.changed_on.isoformat()})" for c in since
-        )
-        found.append(("changed-since-assessed", first, detail, first))
-    else:
-        due = due_of(assessed_on, next_review, months)
-        if due < as_of:
-            found.append(("overdue", due, None, None))
-        elif due <= horizon:
-            found.append(("due-soon", due, None, None))
-    if conditions and conditions_due is not None and not condition_met:
-        if conditions_due < as_of:
-            found.append(("condition-overdue", conditions_due, f"condition not met: {conditions}", None))
-        elif conditions_due <= horizon:
-            found.append(("condition-due-soon", conditions_due, f"condition open: {conditions}", None))
-    return found
+# A service never assessed, as shown: (state, review_due, days_overdue, detail, changed_on, sort key).
+NEVER_ASSESSED = (("never-assessed", None, None, None, None, _order_key("never-assessed", 0, 0)),)
+
+
+class _Reading:
+    """One report's rules (as of a day, looking ahead to `horizon`), with what it works out more than once
+    remembered: review dates, days written out (date.isoformat is slow), changes described."""
+
+    def __init__(self, as_of: date, horizon: date) -> None:
+        self.as_of = as_of
+        self.horizon = horizon
+        # review_date, remembered: many services share an assessment date and interval.
+        self.due_of = lru_cache(maxsize=None)(review_date)
+        self.days: dict[date, tuple[str, int]] = {}
+        self.described: dict[tuple, str] = {}
+
+    def review(self, due: date) -> tuple[str, date] | None:
+        """The review's state and due date when the report lists it: overdue, or due soon (by the
+        horizon); None when it falls due after."""
+        if due < self.as_of:
+            return ("overdue", due)
+        if due <= self.horizon:
+            return ("due-soon", due)
+        return None
+
+    def findings(
+        self,
+        assessed_on: date,
+        next_review: date | None,
+        months: int,
+        recorded_at: object,
+        conditions: str | None,
+        conditions_due: date | None,
+        condition_met: bool,
+        changes: list[Change] | None,
+    ) -> list[tuple]:
+        """(state, due, detail, changed_on) for each thing the report says about one assessed service: its
+        latest assessment (assessed_on ... condition_met) and the outdating changes to it."""
+        found = []
+        # recorded_at (as the driver gave it) is parsed only where there are changes to compare it with.
+        since = changes_since(changes, Assessed(assessed_on, _moment(recorded_at))) if changes else ()  # type: ignore[arg-type]
+        if since:
+            # The review falls due on the day the service changed.
+            first = since[0].changed_on
+            detail = "; ".join(f"{self.describe(c)} ({self.day(c.changed_on)[0]})" for c in since)
+            found.append(("changed-since-assessed", first, detail, first))
+        else:
+            review = self.review(self.due_of(assessed_on, next_review, months))
+            if review is not None:
+                found.append((*review, None, None))
+        if conditions and conditions_due is not None and not condition_met:
+            if conditions_due < self.as_of:
+                found.append(("condition-overdue", conditions_due, f"condition not met: {conditions}", None))
+            elif conditions_due <= self.horizon:
+                found.append(("condition-due-soon", conditions_due, f"condition open: {conditions}", None))
+        return found
+
+    def plain(self, assessed_on: object, next_review: object, months: int) -> tuple | None:
+        """(last_assessed, state, review_due, days_overdue, sort key but the section) of an assessed
+        service with no outdating change and no open condition, from its assessment date, review date and
+        interval as the driver gave them; None when the report does not list it. What findings and shown
+        give for it (tests/test_overdue_report_properties.py), without their lists."""
+        if assessed_on.__class__ is str:  # SQLite: text
+            last_assessed = assessed_on[:10]  # type: ignore[index]
+            assessed = date.fromisoformat(last_assessed)
+        else:  # PostgreSQL: a date
+            assessed = assessed_on  # type: ignore[assignment]
+            last_assessed = assessed.isoformat()
+        next_day = None if next_review is None else _day(next_review)
+        review = self.review(review_date(assessed, next_day, months))
+        if review is None:
+            return None
+        state, due = review
+        review_due, days = self.day(due)
+        return last_assessed, state, review_due, days, _order_key(state, days, 0)
+
+    def shown(self, found: list[tuple]) -> list[tuple]:
+        """Each finding as a row shows it: (state, review_due, days_overdue, detail, changed_on, sort key
+        but the section)."""
+        shown = []
+        for state, due, detail, changed_on in found:
+            review_due, days = self.day(due)
+            shown.append(
+                (
+                    state,
+                    review_due,
+                    days,
+                    detail,
+                    None if changed_on is None else self.day(changed_on)[0],
+                    _order_key(state, days, 0),
+                )
+            )
+        return shown
+
+    def day(self, day: date) -> tuple[str, int]:
+        """The day written out, and how many days before the report's date it is."""
+        known = self.days.get(day)
+        if known is None:
+            known = self.days[day] = (day.isoformat(), (self.as_of - day).days)
+        return known
+
+    def describe(self, change: Change) -> str:
+        key = (change.field, change.before, change.after, change.effect)
+        said = self.described.get(key)
+        if said is None:
+            said = self.described[key] = describe(*key)
+        return said

@@ -163,8 +163,13 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     28 or 29 February): what dateutil's relativedelta(months=N) gives, at a fraction of its cost, for
     reports that add months to every row."""
     month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return datetime.date(year, month, min(day.day, _days_in(year, month)))
+    year, month, day_of_month = day.year + month_index // 12, month_index % 12 + 1, day.day
+    if day_of_month > 28:  # every month has 28 days: only a later day may need clamping
+        day_of_month = min(day_of_month, _days_in(year, month))
+    return _date(year, month, day_of_month)
+
+
+_date = datetime.date
 
 
 def _days_in(year: int, month: int) -> int:
