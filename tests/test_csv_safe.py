@@ -71,3 +71,29 @@ def test_a_value_starting_with_a_quoted_formula_reads_back_from_a_published_csv(
     into.ok("--db", str(fresh), "register", "import", str(path))
     shown = into.json("--db", str(fresh), "service", "show", "Padlet")
     assert shown["purpose"] == "'=1+1 is how a spreadsheet shows a sum as text"
+
+
+@pytest.mark.parametrize(("value", "written"), [(-29, "-29"), (-0.5, "-0.5"), (14, "14"), (True, "yes")])
+def test_a_number_is_written_as_a_number_and_only_text_is_guarded(value, written):
+    assert guard_cell(value) == written
+    assert guard_cell(str(value)) == ("'" + str(value) if str(value).startswith("-") else str(value))
+
+
+def test_days_overdue_in_a_csv_report_are_negative_numbers_not_text(cli):
+    cli.ok("init", "--school", "Ashby Road Primary")
+    cli.ok(
+        "service", "add", "Padlet", "--category", "pupil", "--provider", "Wallwisher", "--create-provider",
+        "--data", "full name",
+    )  # fmt: skip
+    from datetime import date, timedelta
+
+    recent = (date.today() - timedelta(days=350)).isoformat()  # its review is due in about two weeks
+    cli.ok("assess", "record", "Padlet", "--date", recent, "--by", "J Bloggs", "--outcome", "approved")
+    import csv
+    import io
+
+    rows = list(
+        csv.DictReader(io.StringIO(cli.ok("report", "overdue-assessments", "--format", "csv").stdout))
+    )
+    (row,) = rows
+    assert row["days_overdue"].startswith("-") and row["days_overdue"][1:].isdigit(), row

@@ -7,7 +7,8 @@ cloudctl writes goes through `write_csv`.
 The guard can be undone (`unguard_cell`, used where cloudctl reads its own CSV back, as
 `register import` does): a value that already starts with quotes followed by a formula
 character ("'=A1" written on purpose) gets one quote more, so taking one quote off any
-guarded cell gives back exactly what was written.
+guarded cell gives back exactly what was written. A number (an int or float, as reports compute
+days overdue) is written as it is: "-29" is a negative number to a spreadsheet, not a formula.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def cell_text(value: object, separator: str = "; ") -> str:
 def guard_cell(value: object) -> str:
     """The value as a cell's text, a quote before it when it starts (after any quotes) with =, +, -, @, a tab,
     CR or LF; so the cell never starts with a formula character."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A number cloudctl computed (days overdue: -29) is a number to a spreadsheet, never a formula.
+        return str(value)
     text = cell_text(value)
     return "'" + text if _GUARDED.match(text) else text
 
