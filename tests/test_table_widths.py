@@ -24,15 +24,20 @@ def test_fitted_widths_fit_the_terminal_and_keep_every_word_whole(data, columns,
     widths = fitted_widths(headings, rows, width)
     if widths is None:
         return
-    assert sum(widths) + 3 * columns + 1 <= width
+    room = width - 3 * columns - 1
+    assert sum(widths) <= room
+    heading_words = [max(len(word) for word in heading.split()) for heading in headings]
+    values_whole = []
     for index, heading in enumerate(headings):
         values = [row[index] for row in rows]
         widest = max(len(value) for value in values)
-        words = [len(word) for text in [heading, *values] for word in text.split()]
-        assert widths[index] >= min(max(words), _LONGEST_WORD_KEPT)
-        if widest <= _KEEP_WHOLE:
-            assert widths[index] >= widest, "a short value is kept on one line"
-        assert widths[index] <= max(widest, len(heading), max(words))
+        words = [len(word) for value in values for word in value.split()]
+        whole = widest if widest <= _KEEP_WHOLE else min(max(words), _LONGEST_WORD_KEPT)
+        values_whole.append(max(whole, 1))
+        assert widths[index] >= values_whole[-1], "every value's words (a short value whole) fit"
+        assert widths[index] <= max(widest, len(heading), heading_words[index], 1)
+    if sum(max(pair) for pair in zip(values_whole, heading_words, strict=True)) <= room:
+        assert all(w >= h for w, h in zip(widths, heading_words, strict=True)), "headings whole when they fit"
 
 
 def test_a_table_that_fits_is_left_to_rich():
@@ -41,6 +46,12 @@ def test_a_table_that_fits_is_left_to_rich():
 
 def test_words_too_long_for_the_terminal_are_left_for_rich_to_fold():
     assert fitted_widths(["A", "B"], [["x" * 20, "y" * 20]], 30) is None
+
+
+def test_when_headings_and_values_cannot_both_fit_the_values_stay_whole():
+    headings = ["Surname", "UPN", "Due since", "Days waiting"]
+    rows = [["Begum", "X801000099001", "2026-12-02", "0"]]
+    assert fitted_widths(headings, rows, 3 * 4 + 1 + 5 + 13 + 10 + 4) == [5, 13, 10, 4]
 
 
 def test_report_providers_at_120_columns_keeps_service_and_provider_names_whole(tmp_path):

@@ -94,35 +94,48 @@ def fitted_widths(headings: list[str], cells: list[list[str]], width: int) -> li
     Rich narrows a table that is too wide by shrinking its widest columns towards the others, which
     breaks names mid-word ("Accelerat/ed Reader") while narrow number columns keep room to spare.
     Here every column gets at least its longest word (a short value such as a UPN or a date whole),
-    and the room left is shared out by raising the narrowest columns first (water-filling). None
-    when the table fits as it is, or when even the longest words do not fit (Rich folds them then).
+    and the room left is shared out by raising the narrowest columns first (water-filling). When the
+    headings' words do not all fit as well, the values still do: a heading is what may break then.
+    None when the table fits as it is, or when even the values' words do not fit (Rich folds them).
     """
     room = width - (3 * len(headings) + 1)  # a border and a space either side of each column
-    natural, least = [], []
+    natural, least, values_least = [], [], []
     for index, heading in enumerate(headings):
         lines = [line for row in cells for line in row[index].split("\n")]
         widest = max((len(line) for line in lines), default=0)
         longest = max((len(word) for line in lines for word in line.split()), default=0)
         # A heading may wrap between its words; a short value is kept whole, a long one by its words.
-        whole = widest if widest <= _KEEP_WHOLE else min(longest, _LONGEST_WORD_KEPT)
-        least.append(max([whole, 1, *(len(word) for word in heading.split())]))
+        whole = max(1, widest if widest <= _KEEP_WHOLE else min(longest, _LONGEST_WORD_KEPT))
+        values_least.append(whole)
+        least.append(max([whole, *(len(word) for word in heading.split())]))
         natural.append(max(widest, len(heading), least[-1]))
-    if sum(natural) <= room or sum(least) > room:
+    if sum(natural) <= room:
         return None
+    if sum(least) <= room:
+        return _water_fill(least, natural, room)
+    if sum(values_least) <= room:
+        # The values whole; the room left goes to the headings' words, the narrowest column first.
+        return _water_fill(values_least, least, room)
+    return None
+
+
+def _water_fill(least: list[int], most: list[int], room: int) -> list[int]:
+    """Widths from `least` up towards `most` within `room`: every column is raised to a common cap
+    (the narrowest first), and what the cap leaves over goes to the columns in order."""
 
     def fitted(cap: int) -> list[int]:
-        return [min(most, max(low, cap)) for most, low in zip(natural, least, strict=True)]
+        return [min(high, max(low, cap)) for high, low in zip(most, least, strict=True)]
 
-    low, high = 0, max(natural)
+    low, high = 0, max(most)
     while low < high:  # the largest cap whose widths fit the room
         middle = (low + high + 1) // 2
         low, high = (middle, high) if sum(fitted(middle)) <= room else (low, middle - 1)
     widths = fitted(low)
     spare = room - sum(widths)
-    for index, most in enumerate(natural):  # what the cap left over, one column at a time
+    for index, limit in enumerate(most):
         if spare <= 0:
             break
-        grow = min(spare, most - widths[index])
+        grow = max(0, min(spare, limit - widths[index]))
         widths[index] += grow
         spare -= grow
     return widths
