@@ -208,6 +208,31 @@ def test_history_is_refused_rewriting_by_the_database(school):
     assert [event["decision"] for event in events(school)] == ["opt-in"]
 
 
+def test_consent_given_for_the_full_name_covers_the_first_name_alone(school):
+    upn = school.upns[0]
+    school.ok("consent", "optin", upn, "My Maths", "--by", "J A")
+    # Narrowing: the first name is a part of the full name the parent was told of.
+    school.ok("service", "edit", "My Maths", "--data", "first name, class")
+    assert status_of(school, upn, "My Maths") == "opted-in"
+    # Widening back from there is not: a form that told of the first name alone does not cover the full name.
+    school.ok("consent", "optin", school.upns[1], "My Maths", "--by", "K B")
+    school.ok("service", "edit", "My Maths", "--data", "full name, class, DOB")
+    assert status_of(school, upn, "My Maths") == "needs-renewal"
+    assert status_of(school, school.upns[1], "My Maths") == "needs-renewal"
+
+
+def test_what_a_parent_was_not_told_of_leaves_out_what_a_whole_they_were_told_of_covers():
+    from cloudctl.domain.consent_policy import UNLIMITED, ServiceRule
+
+    rule = ServiceRule.build(
+        1, "My Maths", "pupil", "approved", "years", "3", '["first name", "date of birth"]', "Y3", UNLIMITED
+    )
+    assert rule.untold(frozenset({"full name"})) == ["date of birth"]
+    assert rule.told_covers(frozenset({"full name", "date of birth"}))
+    assert not rule.told_covers(frozenset({"first name"}) | frozenset({"class"}))
+    assert "(date of birth)" in rule.renewal_reason(frozenset({"full name"}), "2026-01-01")
+
+
 def test_consent_given_before_the_data_grew_needs_renewal(school):
     upn = school.upns[0]
     school.ok("consent", "optin", upn, "My Maths", "--by", "J A")

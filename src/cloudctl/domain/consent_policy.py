@@ -95,6 +95,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from cloudctl.vocab.data_containment import not_covered
 from cloudctl.vocab.dates import add_months
 from cloudctl.vocab.text import fold_name
 
@@ -219,7 +220,17 @@ class ServiceRule:
 
     def covered_by(self, standing: Standing) -> bool:
         """Does the consent cover everything the service receives now?"""
-        return self.categories <= standing.told
+        return self.told_covers(standing.told)
+
+    def told_covers(self, told: frozenset[str]) -> bool:
+        """Was a parent told of everything the service receives now? A category is covered by itself or
+        by a whole it is a part of (vocab/data_containment: a first name by the full name), so a service
+        that narrows what it receives needs no renewal of consent."""
+        return self.categories <= told or not self.untold(told)
+
+    def untold(self, told: frozenset[str]) -> list[str]:
+        """What the service receives now that a parent told of `told` was not told of, sorted."""
+        return sorted(not_covered(self.categories - told, told))
 
     def status_for(self, on_roll: bool, year_group: str, standing: Standing | None) -> str:
         if standing is None:
@@ -252,14 +263,14 @@ class ServiceRule:
             return OPTED_OUT  # a withdrawal always shows, eligible or not; it never lapses
         if not self.eligible(on_roll, year_group, selected=selected):
             return NOT_ELIGIBLE
-        if not self.categories <= told or self.lifetime.lapsed(given_on):
+        if not self.told_covers(told) or self.lifetime.lapsed(given_on):
             return NEEDS_RENEWAL
         return OPTED_IN
 
     def renewal_reason(self, told: frozenset[str], given_on: str | date | None) -> str:
         """Why an opt-in needs renewal, in words: what the service now receives that the parent was not
         told of, or the date it lapsed."""
-        missing = ", ".join(sorted(self.categories - told))
+        missing = ", ".join(self.untold(told))
         if missing:
             return f"the form predates what '{self.name}' now receives ({missing})"
         lapsed_on = self.lifetime.lapses_on(given_on) if given_on is not None else None
@@ -605,7 +616,7 @@ def decide(
         if after == NEEDS_RENEWAL:
             why = (
                 "this form too predates the change"
-                if not rule.categories <= told_after
+                if not rule.told_covers(told_after)
                 else "this consent too is older than consent lasts"
             )
             return record(f"{recorded}; it does not renew {stands}, because {why}")

@@ -216,7 +216,7 @@ def removal_reason(service: ServiceFacts, pupil: _PupilRow, standing) -> tuple[s
         return reason, pupil.left_on.isoformat() if pupil.left_on else pupil.changed_on
     if status == NEEDS_RENEWAL:
         lapsed_on = service.rule.lifetime.lapses_on(standing.effective_on) if standing else None
-        if lapsed_on is not None and not (service.rule.categories - standing.told):
+        if lapsed_on is not None and service.rule.told_covers(standing.told):
             return reason, str(lapsed_on)  # consent older than the school allows: due from the lapse
         return reason, service.data_changed_on or service.changed_on
     return reason, pupil.changed_on
