@@ -443,18 +443,20 @@ def _data_changed_at(session: Session, service_ids: list[int]) -> dict[int, str]
 
 
 def _standings_of(session: Session, keys: list[tuple[int, int]], service_ids: list[int]) -> dict:
-    """The policy's standing of each (pupil id, service id) pair, read for those pupils only."""
+    """The policy's standing of each (pupil id, service id) pair, read for those pairs only: per service,
+    the events of the pupils judged for it (through the (pupil, service) index), never a judged pupil's
+    events for services they are not judged for."""
     found: dict = {}
-    by_pupil: dict[int, list[tuple[int, int]]] = {}
-    for key in keys:
-        by_pupil.setdefault(key[0], []).append(key)
-    pupil_ids = sorted(by_pupil)
-    for start in range(0, len(pupil_ids), 500):
-        chunk = pupil_ids[start : start + 500]
-        latest = standings(session, pupil_ids=chunk, service_ids=service_ids)
-        for pupil_id in chunk:
-            for key in by_pupil[pupil_id]:
-                found[key] = latest.get(key)
+    by_service: dict[int, list[int]] = {}
+    for pupil_id, service_id in keys:
+        by_service.setdefault(service_id, []).append(pupil_id)
+    for service_id in service_ids:
+        pupil_ids = sorted(set(by_service.get(service_id, ())))
+        for start in range(0, len(pupil_ids), 500):
+            chunk = pupil_ids[start : start + 500]
+            latest = standings(session, pupil_ids=chunk, service_ids=[service_id])
+            for pupil_id in chunk:
+                found[(pupil_id, service_id)] = latest.get((pupil_id, service_id))
     return found
 
 
