@@ -395,7 +395,10 @@ def _unchanged_since_sent(session: Session, services: list[ServiceFacts], pupils
     that was sent, and only the roll, the year group and the service's own state can have moved: the
     policy's `eligible` answers that (once per service and year group). Data sent to a provider the
     service no longer uses is never unchanged. Where the school's consent lapses with age, an opt-in can
-    lapse with no event, so nothing is unchanged.
+    lapse with no event, so nothing is unchanged. Nor is anything for a service for selected pupils only:
+    whether a pupil is selected is read from their events, and a service whose year groups became
+    'Selected' after the file sent the pupil (no event, no new version) no longer takes a pupil nobody
+    selected.
     """
     ids = [service.id for service in services]
     recorded = _consent_recorded_since_sent(session, ids)
@@ -404,10 +407,14 @@ def _unchanged_since_sent(session: Session, services: list[ServiceFacts], pupils
     fast: dict[int, tuple] = {}
     for service in services:
         rule = service.rule
-        if rule.lifetime.months is not None or service.status != "approved" or not service.sends_data:
+        if (
+            rule.lifetime.months is not None
+            or rule.scope == "selected"
+            or service.status != "approved"
+            or not service.sends_data
+        ):
             continue
-        selected = rule.scope == "selected"
-        years = frozenset(year for year in year_groups if rule.eligible(True, year, selected=selected))
+        years = frozenset(year for year in year_groups if rule.eligible(True, year, selected=False))
         fast[service.id] = (service.provider_id, data_changed.get(service.id, ""), years)
     off_roll = object()  # in no set of year groups (a year group may be None)
     year_on_roll = {pupil_id: raw[6] for pupil_id, raw in pupils.items() if raw[7]}
