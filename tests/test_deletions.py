@@ -85,6 +85,15 @@ def test_leavers_and_pupils_outside_the_year_groups_are_due(hunwick_cli, change,
     assert row["upn"] == upns[0] and row["reason"].startswith(reason)
 
 
+def test_pupils_nobody_selected_are_due_once_a_service_takes_selected_pupils_only(hunwick_cli):
+    upns = school(hunwick_cli, count=2)
+    hunwick_cli.ok("service", "edit", SERVICE, "--years", "Selected Students")
+    # No consent event and no new version of the data since the export: still due, for every pupil sent.
+    rows = listed(hunwick_cli)
+    assert sorted(row["upn"] for row in rows) == sorted(upns)
+    assert {row["reason"] for row in rows} == {"not selected for the service"}
+
+
 def test_consent_needing_renewal_and_a_service_no_longer_approved_are_due(hunwick_cli):
     school(hunwick_cli, count=2)
     hunwick_cli.ok("service", "edit", SERVICE, "--data", "full name, class, date of birth")

@@ -6,6 +6,7 @@ the confirmed request. Held is checked against a small reference model of what w
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from datetime import date
 
@@ -174,6 +175,92 @@ def test_every_pupil_held_who_should_not_be_is_due_or_requested_from_that_provid
         for step in steps:
             _run(db, model, step, upns)
             _check(db, model)
+    finally:
+        db.dispose()
+        copy.unlink(missing_ok=True)
+
+
+# Steps that change a held pupil or the service without sending anything: leaving the roll, a year group
+# outside the service's, more data for the service (parents were not told of it), a new tab of years.
+SIDE_STEP = st.one_of(
+    st.tuples(st.just("leave"), st.integers(0, PUPILS - 1)),
+    st.tuples(st.just("year"), st.integers(0, PUPILS - 1), st.sampled_from(["3", "N1", "7"])),
+    st.tuples(st.just("data"), st.sampled_from(["full name, class", "full name, class, date of birth"])),
+    st.tuples(st.just("years"), st.sampled_from(["All", "Y4 - Y6", "Selected Students"])),
+)
+
+
+def _side_step(db, step: tuple, upns: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from cloudctl.domain.services import ServiceFields, edit_service
+    from cloudctl.errors import CloudctlError
+
+    with db.write() as session:
+        if step[0] == "leave":
+            session.execute(
+                text("UPDATE pupil SET on_roll = :off, left_on = :on WHERE upn = :upn"),
+                {"off": False, "on": date.today().isoformat(), "upn": upns[step[1]]},
+            )
+        elif step[0] == "year":
+            session.execute(
+                text("UPDATE pupil SET year_group = :year WHERE upn = :upn"),
+                {"year": step[2], "upn": upns[step[1]]},
+            )
+        else:
+            fields = (
+                ServiceFields(data_shared=step[1])
+                if step[0] == "data"
+                else ServiceFields(year_groups=step[1])
+            )
+            # The same value again changes nothing: refused, and nothing written.
+            with contextlib.suppress(CloudctlError):
+                edit_service(session, SERVICE, fields)
+
+
+def _every_holding_judged(db) -> list:  # type: ignore[no-untyped-def]
+    """`deletion list` with no holding left unjudged: the straightforward path the fast one must equal."""
+    import cloudctl.domain.deletions as module
+
+    def nothing_unchanged(*_):  # type: ignore[no-untyped-def]
+        return lambda *_: False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_unchanged_since_sent", nothing_unchanged)
+        return _listed(db)
+
+
+def _listed(db) -> list:  # type: ignore[no-untyped-def]
+    from cloudctl.domain.deletions import deletions
+
+    with db.read() as session:
+        return [
+            (item.record(), item.sent, item.provider_id)
+            for confirmed in (False, True)
+            for item in deletions(session, include_confirmed=confirmed)
+        ]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.one_of(STEP, SIDE_STEP), min_size=1, max_size=12))
+def test_deletion_list_leaves_unjudged_only_holdings_that_judging_would_not_list(template, tmp_path, steps):
+    """`deletion list` judges only the holdings that may have changed since they were sent; whatever
+    happens, it lists exactly what judging every holding by the policy lists."""
+    from cloudctl.db.engine import open_database
+    from cloudctl.db.location import DatabaseLocation
+
+    path, upns = template
+    copy = tmp_path / f"judged-{abs(hash(tuple(steps)))}.db"
+    shutil.copy(path, copy)
+    db = open_database(DatabaseLocation(url=f"sqlite:///{copy}", path=copy))
+    try:
+        model = Model()
+        for step in steps:
+            if step[0] in ("leave", "year", "data", "years"):
+                _side_step(db, step, upns)
+            else:
+                _run(db, model, step, upns)
+            assert _listed(db) == _every_holding_judged(db)
     finally:
         db.dispose()
         copy.unlink(missing_ok=True)

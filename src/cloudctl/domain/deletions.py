@@ -256,14 +256,18 @@ def deletions(
     services = service_facts(session, chosen, as_of=as_of)
     pupil_services = [s for s in services if s.category == "pupil"]
     management = [s for s in services if s.category == "management"]
+    pupils = _pupils(session)
+    unchanged = _unchanged_since_sent(session, pupil_services, pupils) if pupil_services else None
     if known_holdings is not None and chosen is None:
         held = known_holdings
+    elif pupil_services:
+        # Holdings as they were sent and still eligible are never due: left out unbuilt (nearly all).
+        held = holdings(session, service_ids=[s.id for s in pupil_services], settled=unchanged)
     else:
-        held = holdings(session, service_ids=[s.id for s in pupil_services]) if pupil_services else {}
-    pupils = _pupils(session)
+        held = {}
     found: list[Deletion] = []
     if pupil_services:
-        found += _pupil_service_deletions(session, pupil_services, held, pupils, known_standings)
+        found += _pupil_service_deletions(session, pupil_services, held, pupils, unchanged, known_standings)
     replayed: list[Holding] = []
     if management:
         facts = deletion_facts(session, service_ids=[s.id for s in management])
@@ -310,31 +314,16 @@ def _open(pupil: _PupilRow, service: ServiceFacts, request: DeletionFact, holdin
     )  # fmt: skip
 
 
-def _pupil_service_deletions(session, services, held, pupils, known=None) -> list[Deletion]:  # type: ignore[no-untyped-def]
+def _pupil_service_deletions(session, services, held, pupils, unchanged, known=None) -> list[Deletion]:  # type: ignore[no-untyped-def]
     """Every open request, and every holding the full export would no longer send (to its provider).
 
     A request stays open until the provider confirms it, even if the pupil was sent again since (the
     provider was asked to delete; the later send is a new holding). A held pupil is due when no open
     request was made since the last send and either the data went to a provider the service no longer
-    uses, or the full export would not send the pupil now.
-
-    A file sent a pupil only when the export's selection chose them (opted in, eligible, consent
-    covering the service's data). So a held pupil's standing needs reading again only when it may have
-    changed since that file: a consent event recorded after it, or a new version of what the service
-    receives (every change of its data records one). For every other held pupil the standing is the one
-    that was sent, and only the roll, the year group and the service's own state can have moved: the
-    policy's `eligible` answers that. Whoever may be due is judged with their standing, by the policy.
-    Where the school's consent lapses with age, an opt-in can lapse with no event, so everyone held is
-    judged.
+    uses, or the full export would not send the pupil now. Holdings `unchanged` since their send (see
+    `_unchanged_since_sent`) are not judged: the full export sends them now.
     """
     by_id = {service.id: service for service in services}
-    sends = {
-        (key[0], key[1]): (holding.sent_at, holding.export_id)
-        for key, holding in held.items()
-        if holding.held and holding.sent_at is not None
-    }
-    events_since = _pairs_with_events_since(session, sends, list(by_id))
-    data_changed = _data_changed_at(session, list(by_id))
     moves = _provider_moves(session, list(by_id))
     to_judge: list[tuple] = []
     found = []
@@ -347,21 +336,9 @@ def _pupil_service_deletions(session, services, held, pupils, known=None) -> lis
             found.append(_open(_PupilRow(raw), service, request, holding))
         if not holding.held or holding.sent_at is None or holding.requested_since_sent:
             continue
-        moved = holding.provider_id != service.provider_id
-        rule = service.rule
-        if (
-            not moved
-            # Consent that lapses with age (init --consent-months) can lapse with no event at all.
-            and rule.lifetime.months is None
-            and raw[7]
-            and service.status == "approved"
-            and service.sends_data
-            and key[:2] not in events_since
-            and data_changed.get(key[1], "") <= holding.sent_at
-            and rule.eligible(True, raw[6], selected=rule.scope == "selected")
-        ):
+        if unchanged(key[0], key[1], holding.provider_id, holding.sent_at):
             continue  # as it was when sent, and still eligible: the full export sends the pupil now
-        to_judge.append((key, holding, raw, service, moved))
+        to_judge.append((key, holding, raw, service, holding.provider_id != service.provider_id))
     pairs = [key[:2] for key, *_ in to_judge]
     if known is not None:
         held_standings = {pair: known.get(pair) for pair in pairs}
@@ -408,27 +385,74 @@ def _move_reason(service: ServiceFacts, holding: Holding, moves: list[tuple[str,
     return f"the register names no provider for the service since {since}", since
 
 
-def _pairs_with_events_since(session: Session, sends: dict, service_ids: list[int]) -> set[tuple[int, int]]:
-    """Held pairs with a consent event recorded after the file that last sent the pupil."""
-    if not sends:
-        return set()
+def _unchanged_since_sent(session: Session, services: list[ServiceFacts], pupils: dict):  # type: ignore[no-untyped-def]
+    """`unchanged(pupil id, service id, provider id, sent at)`: True when a holding sent then cannot be due.
+
+    A file sent a pupil only when the export's selection chose them (opted in, eligible, consent
+    covering the service's data). So a held pupil's standing needs reading again only when it may have
+    changed since that file: a consent event recorded after it, or a new version of what the service
+    receives (every change of its data records one). For every other held pupil the standing is the one
+    that was sent, and only the roll, the year group and the service's own state can have moved: the
+    policy's `eligible` answers that (once per service and year group). Data sent to a provider the
+    service no longer uses is never unchanged. Where the school's consent lapses with age, an opt-in can
+    lapse with no event, so nothing is unchanged. Nor is anything for a service for selected pupils only:
+    whether a pupil is selected is read from their events, and a service whose year groups became
+    'Selected' after the file sent the pupil (no event, no new version) no longer takes a pupil nobody
+    selected.
+    """
+    ids = [service.id for service in services]
+    recorded = _consent_recorded_since_sent(session, ids)
+    data_changed = _data_changed_at(session, ids)
+    year_groups = {raw[6] for raw in pupils.values()}
+    fast: dict[int, tuple] = {}
+    for service in services:
+        rule = service.rule
+        if (
+            rule.lifetime.months is not None
+            or rule.scope == "selected"
+            or service.status != "approved"
+            or not service.sends_data
+        ):
+            continue
+        years = frozenset(year for year in year_groups if rule.eligible(True, year, selected=False))
+        fast[service.id] = (service.provider_id, data_changed.get(service.id, ""), years)
+    off_roll = object()  # in no set of year groups (a year group may be None)
+    year_on_roll = {pupil_id: raw[6] for pupil_id, raw in pupils.items() if raw[7]}
+
+    def unchanged(pupil_id: int, service_id: int, provider_id: int | None, sent_at: str) -> bool:
+        known = fast.get(service_id)
+        return (
+            known is not None
+            and provider_id == known[0]
+            and known[1] <= sent_at
+            and year_on_roll.get(pupil_id, off_roll) in known[2]
+            and recorded.get((pupil_id, service_id), "") < sent_at
+        )
+
+    return unchanged
+
+
+def _consent_recorded_since_sent(session: Session, service_ids: list[int]) -> dict[tuple[int, int], str]:
+    """(pupil id, service id) -> when its latest consent event was recorded, for the pairs with one
+    recorded since the first file that sent pupils' data (none can have changed a send before it)."""
     earliest = fetch_rows(
         session,
         f"SELECT MIN(exported_at) FROM export_record WHERE kind IN ({placeholders(len(SENT_KINDS))})",
         list(SENT_KINDS),
     )[0][0]
-    changed = set()
+    if earliest is None:
+        return {}
+    latest: dict[tuple[int, int], str] = {}
     for pupil_id, service_id, recorded_at in fetch_rows(
         session,
         "SELECT pupil_id, service_id, recorded_at FROM consent_event WHERE recorded_at >= ? "
         f"AND service_id IN ({placeholders(len(service_ids))})",
         [earliest, *service_ids],
     ):
-        key = (pupil_id, service_id)
-        sent = sends.get(key)
-        if sent is not None and moment(recorded_at) >= sent[0]:
-            changed.add(key)
-    return changed
+        key, at = (pupil_id, service_id), moment(recorded_at)
+        if at > latest.get(key, ""):
+            latest[key] = at
+    return latest
 
 
 def _data_changed_at(session: Session, service_ids: list[int]) -> dict[int, str]:
@@ -443,18 +467,20 @@ def _data_changed_at(session: Session, service_ids: list[int]) -> dict[int, str]
 
 
 def _standings_of(session: Session, keys: list[tuple[int, int]], service_ids: list[int]) -> dict:
-    """The policy's standing of each (pupil id, service id) pair, read for those pupils only."""
+    """The policy's standing of each (pupil id, service id) pair, read for those pairs only: per service,
+    the events of the pupils judged for it (through the (pupil, service) index), never a judged pupil's
+    events for services they are not judged for."""
     found: dict = {}
-    by_pupil: dict[int, list[tuple[int, int]]] = {}
-    for key in keys:
-        by_pupil.setdefault(key[0], []).append(key)
-    pupil_ids = sorted(by_pupil)
-    for start in range(0, len(pupil_ids), 500):
-        chunk = pupil_ids[start : start + 500]
-        latest = standings(session, pupil_ids=chunk, service_ids=service_ids)
-        for pupil_id in chunk:
-            for key in by_pupil[pupil_id]:
-                found[key] = latest.get(key)
+    by_service: dict[int, list[int]] = {}
+    for pupil_id, service_id in keys:
+        by_service.setdefault(service_id, []).append(pupil_id)
+    for service_id in service_ids:
+        pupil_ids = sorted(set(by_service.get(service_id, ())))
+        for start in range(0, len(pupil_ids), 500):
+            chunk = pupil_ids[start : start + 500]
+            latest = standings(session, pupil_ids=chunk, service_ids=[service_id])
+            for pupil_id in chunk:
+                found[(pupil_id, service_id)] = latest.get((pupil_id, service_id))
     return found
 
 

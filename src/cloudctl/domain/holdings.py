@@ -23,7 +23,7 @@ The events of one holding, in time order:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -125,13 +125,19 @@ def holdings(
     pupil_ids: Sequence[int] | None = None,
     with_values: bool = False,
     as_of: str | None = None,
+    settled: Callable[[int, int, int | None, str], bool] | None = None,
 ) -> dict[Key, Holding]:
     """Every provider's holding of each pupil for these services (default all), replayed in time order.
 
     One read of the export records, one of their pupil rows, one of the deletion events. With
     `with_values`, the values of each last send are kept (for --changes); else they are not read. With
     `as_of` (an ISO day), the ledger as it stood at the end of that day: files sent after it and deletion
-    events dated after it (a confirmation by the provider's date) had not happened."""
+    events dated after it (a confirmation by the provider's date) had not happened.
+
+    `settled(pupil id, service id, provider id, sent at)`: asked of each holding made of one file's send
+    and nothing else (no other row, no deletion event); when it answers True the holding is left out of
+    the answer, unbuilt. For a caller that needs only the holdings that may have changed since their
+    send (`deletion list`: a whole school's are nearly all such single sends)."""
     sql = "SELECT id, service_id, provider_id, provider_name, exported_at FROM export_record"
     params: list = []
     if service_ids is not None:
@@ -180,10 +186,13 @@ def holdings(
                 several[key].append(row)
             else:
                 several[key] = [first, row]
-    for key, row in found.items():
+    rows_of, found = found, {}
+    for key, row in rows_of.items():
         service_id, provider_id, provider_name, at = exports[row[1]]
         if key in several or row[2] not in SENDING_ACTIONS:
             found[key] = Holding(key[0], service_id, provider_id, provider_name)
+        elif settled is not None and settled(key[0], service_id, provider_id, at):
+            continue  # the caller needs it not: left out, unbuilt
         else:
             values = row[4] if with_values else None
             found[key] = Holding(
