@@ -141,3 +141,31 @@ def test_a_leaver_whose_data_was_deleted_comes_back_with_a_warning(hunwick_cli, 
     [row] = changes(cli)
     assert row["action"] == "add" and row["forename"] == "Forename0"
     assert f"sent again: {OUP} confirmed deleting this pupil's data on {_today()}" in row["reason"]
+
+
+def test_on_roll_with_all_lists_only_the_confirmed_deletions_the_next_export_would_undo(
+    hunwick_cli, tmp_path
+):
+    cli = hunwick_cli
+    upns = school(cli, count=3)
+    # Pupil 0 left; pupil 1 opted out; both deletions confirmed. Pupil 2 is held and stays so.
+    sql(cli, "UPDATE pupil SET on_roll = :no, left_on = :day WHERE upn = :upn",
+        no=False, day=date(2026, 10, 20), upn=upns[0])  # fmt: skip
+    cli.ok("consent", "optout", upns[1], SERVICE, "--date", "2026-11-02")
+    request(cli)
+    cli.ok("deletion", "confirm", SERVICE, "--all-requested", "--date", _today())
+    assert {row["upn"] for row in listed(cli, "--all")} == {upns[0], upns[1]}
+    # Last month's list brings pupil 0 back: the next export would send them again. Pupil 1 stays out.
+    class_list = tmp_path / "class.csv"
+    class_list.write_text(
+        "UPN,Legal Surname,Legal Forename,DOB,Gender,Year,Reg Group\r\n"
+        + "".join(f"{upn},Pupil{i},Forename{i},01/09/2018,F,3,3B\r\n" for i, upn in enumerate(upns))
+    )
+    cli.ok("pupil", "import", str(class_list))
+    assert [row["upn"] for row in listed(cli, "--all", "--on-roll")] == [upns[0]]
+    assert listed(cli, "--on-roll") == []
+    # Once sent again, the confirmed deletion is no longer one the next export would undo.
+    out = tmp_path / "again.csv"
+    cli.ok("export", "enrolment", SERVICE, "--changes", "--out", str(out))
+    assert listed(cli, "--all", "--on-roll") == []
+    assert {row["upn"] for row in listed(cli, "--all")} == {upns[0], upns[1]}

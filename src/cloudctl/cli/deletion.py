@@ -82,6 +82,7 @@ def deletion_list(
             category=category,
             include_confirmed=show_all,
             provider_id=provider_id,
+            on_roll_only=on_roll,
         )
         deadline = get_settings(session).deletion_deadline_days
     if overdue:

@@ -280,6 +280,8 @@ def deletions(
         found = [item for item in found if item.provider_id == provider_id]
     if on_roll_only:
         found = [item for item in found if pupils[item.pupil_id][7]]
+        if include_confirmed:
+            found = _sent_again_next(session, found, {s.id: s for s in pupil_services}, held, pupils)
     for item in found:
         end = date.fromisoformat(item.on_date) if item.status == CONFIRMED else as_of
         item.days_waiting = max(0, (end - date.fromisoformat(item.due_since)).days)
@@ -560,6 +562,27 @@ def _confirmed(held: list[Holding], by_id: dict, pupils) -> list[Deletion]:  # t
                          provider_id=holding.provider_id)
             )  # fmt: skip
     return found
+
+
+def _sent_again_next(session, found, by_id, held, pupils) -> list[Deletion]:  # type: ignore[no-untyped-def]
+    """Of the confirmed deletions, those the next export would undo: the pupil (on roll) is not held
+    again by that provider and the service's export would send them now (opted in and eligible). Open
+    deletions are kept as they are; a confirmed deletion of a management service is kept too (cloudctl
+    sends management services nothing, so the office must check them by hand)."""
+    confirmed = [item for item in found if item.status == CONFIRMED and item.service_id in by_id]
+    latest = _standings_of(session, [(item.pupil_id, item.service_id) for item in confirmed], list(by_id))
+    kept = []
+    for item in found:
+        if item.status == CONFIRMED and item.service_id in by_id:
+            holding = held.get((item.pupil_id, item.service_id, item.provider_id))
+            if holding is not None and holding.held:
+                continue  # sent again already: a new holding, listed by itself when it falls due
+            raw = pupils[item.pupil_id]
+            standing = latest.get((item.pupil_id, item.service_id))
+            if by_id[item.service_id].rule.status_for(bool(raw[7]), raw[6], standing) != OPTED_IN:
+                continue
+        kept.append(item)
+    return kept
 
 
 def overdue(items: Sequence[Deletion], deadline_days: int) -> list[Deletion]:
