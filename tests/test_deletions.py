@@ -195,6 +195,15 @@ def test_confirmations_that_are_refused_write_nothing(hunwick_cli):
     assert "There is no service called 'No Such App'" in message.stderr
     message = hunwick_cli.fails("deletion", "confirm", SERVICE, "--date", today.isoformat()).stderr
     assert "--upn UPN for one pupil, or --all-requested" in message
+    message = hunwick_cli.fails(
+        "deletion", "confirm", SERVICE, "--upn", upns[0], "--all-requested", "--date", today.isoformat()
+    ).stderr
+    assert "not both" in message
+    message = hunwick_cli.fails(
+        "deletion", "confirm", SERVICE, "--upn", upns[1], "--provider", "Oxford University Press",
+        "--date", today.isoformat(),
+    ).stderr  # fmt: skip
+    assert "requested of 'My Maths' (provider 'Oxford University Press')" in message
     message = hunwick_cli.fails("deletion", "list", "--service", "Kindle").stderr
     assert "follows no deletions" in message
 

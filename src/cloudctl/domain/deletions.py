@@ -786,7 +786,11 @@ def confirm_deletions(
     from cloudctl.domain.upn_identity import pupil_by_upn
 
     today = today or date.today()
-    if (upn is None) == (not all_requested):
+    if upn is not None and all_requested:
+        raise InvalidInput(
+            "Give --upn UPN (one pupil) or --all-requested (every deletion requested), not both."
+        )
+    if upn is None and not all_requested:
         raise InvalidInput(
             "Say which deletions the provider confirmed: --upn UPN for one pupil, or --all-requested."
         )
@@ -804,13 +808,14 @@ def confirm_deletions(
     ]  # fmt: skip
     if not open_requests:
         _refuse_a_repeated_confirmation(session, service, pupil)
+        of = f"'{service.name}'" + (f" (provider '{provider_name}')" if provider_name else "")
         if pupil is not None:
             raise RuleRefused(
-                f"No deletion of pupil {pupil.upn}'s data has been requested of '{service.name}', so "
-                "there is nothing to confirm. Request it first (cloudctl deletion request), then record "
-                "the provider's confirmation."
+                f"No deletion of pupil {pupil.upn}'s data has been requested of {of}, so there is nothing "
+                "to confirm. Request it first (cloudctl deletion request), then record the provider's "
+                "confirmation."
             )
-        raise RuleRefused(f"No deletion requested of '{service.name}' is waiting for confirmation.")
+        raise RuleRefused(f"No deletion requested of {of} is waiting for confirmation.")
     _one_provider(open_requests, service.name, "confirm", "Say which provider confirmed")
     latest = max(d.on_date for d in open_requests)
     if on.isoformat() < latest:
