@@ -670,9 +670,8 @@ class ConsentPolicyMachine(RuleBasedStateMachine):
 
         def change_model(m):
             now = m.export(service)
-            if now is None:
-                return model.Result(refused=True, reason="not approved: nothing is sent or recorded")
-            keys = {p.key for p in m.pupils if p.upn in now}
+            # Not approved: nothing new is sent, but what the provider holds is still removed.
+            keys = {p.key for p in m.pupils if p.upn in now} if now is not None else set()
             held, told = m.held[service], m.told[service]
             result = model.Result()
             result.adds = {m.pupils[key].upn for key in keys - (held - told)}

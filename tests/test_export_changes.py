@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers.pupils import add_pupils
+from tests.helpers.pupils import add_pupils, upn_for
 
 PUPILS = [
     {"year_group": "3", "class_name": "3B", "forename": "Amelia", "surname": "Ashworth"},
@@ -129,11 +130,13 @@ def test_json_changes_carry_action_and_reason(school):
     assert set(rows[0]) == {"action", "reason", "forename", "surname", "class_name"}
 
 
-def test_a_refused_changes_export_records_nothing(school):
+def test_a_service_never_approved_has_nothing_to_remove_and_records_nothing(school):
     school.ok("service", "add", "Spell Zone", "--category", "pupil", "--provider", "Google", "--purpose",
               "Spelling", "--data", "full name", "--years", "All")  # fmt: skip
     before = school.snapshot()
-    assert "not approved" in school.fails("export", "enrolment", "Spell Zone", "--changes").stderr
+    assert "not approved" in school.fails("export", "enrolment", "Spell Zone").stderr
+    result = school.ok("export", "enrolment", "Spell Zone", "--changes")
+    assert result.stdout == "" and "Nothing to send" in result.stderr
     assert school.snapshot() == before
 
 
@@ -158,3 +161,104 @@ def test_opting_in_again_after_a_deletion_request_is_an_add_again(school, tmp_pa
     assert actions(changes(school)) == [("remove", "Amelia")]  # again: not confirmed yet
     school.ok("consent", "optin", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
     assert actions(changes(school)) == [("add", "Amelia")]
+
+
+def test_a_remove_row_names_the_pupil_as_the_provider_was_sent_it(school):
+    """After the service stops receiving names, a remove row still carries what the provider holds the
+    child under (the ledger's last sent values, as `deletion request` names it): two children of the same
+    forename in the same class stay two different rows, and the fields the service no longer receives are
+    filled only on remove rows."""
+    (twin,) = add_pupils(
+        school.url,
+        [
+            {
+                "year_group": "3",
+                "class_name": "3B",
+                "forename": "Amelia",
+                "surname": "Brook",
+                "upn": upn_for(9),
+            }
+        ],
+    )
+    school.ok("consent", "optin", twin, SERVICE, "--by", "J A", "--date", _two_days_ago())
+    school.ok("export", "enrolment", SERVICE)
+    for upn in (school.upns[0], twin):
+        school.ok("consent", "optout", upn, SERVICE, "--by", "Parent")
+    school.ok("service", "edit", SERVICE, "--data", "class")
+    dry = school.ok("export", "enrolment", SERVICE, "--changes", "--dry-run").stdout
+    rows = changes(school)
+    assert list(rows[0]) == ["action", "reason", "forename", "surname", "class_name"]
+    removes = [
+        (row["forename"], row["surname"], row["class_name"]) for row in rows if row["action"] == "remove"
+    ]
+    assert sorted(removes) == [("Amelia", "Ashworth", "3B"), ("Amelia", "Brook", "3B")]
+    assert {(row["forename"], row["surname"]) for row in rows if row["action"] != "remove"} == {("", "")}
+    (_, record) = school.json("export", "history")
+    assert record["fields"] == ["forename", "surname", "class_name"]
+    assert list(csv.DictReader(io.StringIO(dry))) == rows  # the dry run showed the file as sent
+    # The ledger records each remove row as the file carries it.
+    engine = create_engine(school.url)
+    try:
+        with engine.connect() as connection:
+            recorded = connection.execute(
+                text("SELECT sent_values FROM export_pupil WHERE action = 'remove' ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    in_file = [{k: v for k, v in row.items() if k not in ("action", "reason")} for row in rows[:2]]
+    by_surname = sorted((json.loads(value) for (value,) in recorded), key=lambda r: r["surname"])
+    assert by_surname == sorted(in_file, key=lambda r: r["surname"])
+
+
+def test_a_retired_service_gets_its_removals_and_nothing_new(school):
+    """Removals are due exactly when a service is retired: --changes carries them (and only them), is
+    recorded, and says so; a full export stays refused."""
+    (late,) = add_pupils(
+        school.url, [{"year_group": "4", "class_name": "4A", "forename": "Dot", "upn": upn_for(8)}]
+    )
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    school.ok("consent", "optin", late, SERVICE, "--by", "Parent")  # would be an add if approved
+    school.ok("service", "retire", SERVICE)
+    before = school.snapshot()
+    refused = school.fails("export", "enrolment", SERVICE)
+    assert "'My Maths' is retired, not approved, so no pupil's data may be sent to it" in refused.stderr
+    assert school.snapshot() == before
+    dry = school.ok("export", "enrolment", SERVICE, "--changes", "--dry-run")
+    assert school.snapshot() == before
+    result = school.ok("export", "enrolment", SERVICE, "--changes")
+    assert dry.stdout == result.stdout
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    reasons = {row["forename"]: (row["action"], row["reason"]) for row in rows}
+    assert set(reasons) == {"Amelia", "Ben", "Cara"}  # no add for Dot
+    assert reasons["Amelia"][0] == "remove" and reasons["Amelia"][1].startswith("opted out on ")
+    assert reasons["Ben"] == reasons["Cara"] == ("remove", "the service is retired")
+    note = (
+        "'My Maths' is retired: this file only asks the provider to remove the 3 pupil(s) it holds; "
+        "nothing new is sent."
+    )
+    assert note in result.stderr and note in dry.stderr
+    assert "0 to add, 0 to update, 3 to remove" in result.stderr
+    record = school.json("export", "history")[-1]
+    assert (record["kind"], record["pupils"]) == ("changes", 3)
+
+
+def test_a_high_risk_approval_awaiting_sign_off_gets_removals_only(school):
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Mrs Ashworth")
+    school.ok("assess", "record", SERVICE, "--date", _yesterday(), "--by", "J Bloggs",
+              "--outcome", "approved", "--residual-risk", "high")  # fmt: skip
+    refused = school.fails("export", "enrolment", SERVICE).stderr
+    assert (
+        "'My Maths' is not approved, so no pupil's data" in refused
+        and "not approved, not approved" not in refused
+    )
+    assert "assess sign-off" in refused
+    result = school.ok("export", "enrolment", SERVICE, "--changes")
+    assert sorted(actions(list(csv.DictReader(io.StringIO(result.stdout))))) == [
+        ("remove", "Amelia"), ("remove", "Ben"), ("remove", "Cara")
+    ]  # fmt: skip
+    assert (
+        "'My Maths' is not approved: this file only asks the provider to remove the 3 pupil(s)"
+        in result.stderr
+    )

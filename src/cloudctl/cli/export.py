@@ -85,12 +85,16 @@ def export_enrolment(
     with db.read() if dry_run else db.write() as session:
         from cloudctl.exporters.enrolment import file_text
 
-        columns, rows, sent, chosen = _export_rows(session, service, category, changes=changes)
+        columns, fields, rows, sent, chosen = _export_rows(session, service, category, changes=changes)
         service_name = chosen.service.name
         if changes and not rows:
             # An empty changes file carries no pupil's data, so nothing leaves cloudctl: no file, no record.
             say(_nothing_changed(session, chosen.service))
             return
+        if changes and chosen.service.status != "approved":
+            from cloudctl.exporters.enrolment_changes import removals_only_note
+
+            say(removals_only_note(chosen.service, len(rows)))
         text = file_text(fmt, columns, rows)
         if dry_run:
             sys.stdout.write(text)
@@ -118,7 +122,7 @@ def export_enrolment(
             kind=KIND_CHANGES if changes else KIND_FULL,
             file_format=fmt,
             target=STDOUT if to_stdout else str(out),
-            fields=chosen.columns,
+            fields=fields,
             sha256=sha256_of(data),
             recorded_by=sender,
             pupils=sent,
@@ -158,11 +162,11 @@ def _export_rows(session, service: str, category: str | None, *, changes: bool):
         from cloudctl.exporters.enrolment_changes import changes_export
 
         found = changes_export(session, service, category)
-        return found.columns, found.rows, found.sent, found.selection
+        return found.columns, found.fields, found.rows, found.sent, found.selection
     from cloudctl.exporters.enrolment import selection, sent_pupils
 
     chosen = selection(session, service, category)
-    return chosen.columns, chosen.rows, sent_pupils(chosen), chosen
+    return chosen.columns, chosen.columns, chosen.rows, sent_pupils(chosen), chosen
 
 
 @app.command("history")

@@ -66,8 +66,12 @@ class Selection:
     standings: Standings | None = None
 
 
-def exportable_service(session: Session, service_name: str, category: str | None = None) -> Service:
-    """The service, if an enrolment export may be made for it; refused plainly otherwise."""
+def exportable_service(
+    session: Session, service_name: str, category: str | None = None, *, removals_only: bool = False
+) -> Service:
+    """The service, if an enrolment export may be made for it; refused plainly otherwise. With
+    `removals_only` (a --changes file, which for a service that is not approved only removes), a service
+    that is not approved is allowed: nothing new is sent to it."""
     service = get_service(session, service_name, category)
     if service.category != "pupil":
         raise RuleRefused(
@@ -80,20 +84,33 @@ def exportable_service(session: Session, service_name: str, category: str | None
             f'to. Say who provides it first: cloudctl service edit "{service.name}" --category '
             f"{service.category} --provider NAME"
         )
-    if service.status != "approved":
+    if service.status != "approved" and not removals_only:
+        state = "is not approved" if service.status == "not-approved" else (
+            f"is {service.status.replace('-', ' ')}, not approved"
+        )  # fmt: skip
         raise RuleRefused(
-            f"'{service.name}' is {service.status.replace('-', ' ')}, not approved, so no pupil's data "
-            "may be sent to it. Record an approving risk assessment first (cloudctl assess record)."
+            f"'{service.name}' {state}, so no pupil's data may be sent to it. Record an approving risk "
+            "assessment first (cloudctl assess record; a high-risk approval also needs its sign-off: "
+            "cloudctl assess sign-off). What its provider holds can still be removed: cloudctl export "
+            f'enrolment "{service.name}" --changes, or cloudctl deletion request.'
         )
     return service
 
 
 def selection(
-    session: Session, service_name: str, category: str | None = None, *, allow_no_fields: bool = False
+    session: Session,
+    service_name: str,
+    category: str | None = None,
+    *,
+    allow_no_fields: bool = False,
+    removals_only: bool = False,
 ) -> Selection:
     """The pupils a full export sends now (on roll, eligible, opted in with consent covering the
-    service's data), with only the fields the register allows. The one place that selection is made."""
-    service = exportable_service(session, service_name, category)
+    service's data), with only the fields the register allows. The one place that selection is made.
+
+    With `removals_only`, a service that is not approved is not refused: it is sent no one now (no rows),
+    so a --changes file for it only removes what its provider holds."""
+    service = exportable_service(session, service_name, category, removals_only=removals_only)
     columns = allowed_columns(categories_of(service))
     if not columns and not allow_no_fields:
         raise RuleRefused(
@@ -102,7 +119,7 @@ def selection(
         )
     rule = ServiceRule.of(service)
     chosen = Selection(service, rule, columns, standings=standings(session, service_ids=[service.id]))
-    if not columns:
+    if not columns or service.status != "approved":
         return chosen
     pupils = session.exec(
         select(Pupil)

@@ -13,8 +13,11 @@ nothing, so everyone the full export sends is an add. Against it, the full expor
   (opted out, consent needs renewal, left the roll, out of the service's year groups, not selected, no
   pupil data allowed any more). A remove row is repeated in every changes file until the provider
   confirms the deletion (`deletion confirm`): until then cloudctl must take it that the provider still
-  holds the pupil, as `deletion list` and `report providers` do. A remove row carries only fields the
-  provider was already sent, so nothing new leaves.
+  holds the pupil, as `deletion list` and `report providers` do. A remove row carries what the
+  provider was last sent for the pupil (the ledger's values, as `deletion request` names it), so the
+  provider can find the child even when the service no longer receives those fields; nothing new
+  leaves. The file's fields are the service's fields now plus any only a remove row carries (blank on
+  add and update rows), and the ledger records those fields.
 
 When the service receives UPNs, the file has a `sent_upn` column: the UPN the provider holds the pupil
 under (the one last sent; blank for an add). After `pupil change-upn`, an update row carries the new UPN
@@ -34,7 +37,7 @@ from cloudctl.domain.consent_policy import NEEDS_RENEWAL, NO_RESPONSE, NOT_ELIGI
 from cloudctl.domain.consent_policy import ServiceRule as Rule
 from cloudctl.domain.export_ledger import ADD, REMOVE, UPDATE, SentPupil, values_text
 from cloudctl.domain.holdings import holdings, of_provider
-from cloudctl.exporters.enrolment import Selection, selection
+from cloudctl.exporters.enrolment import COLUMN_ORDER, Selection, selection
 
 CHANGE_COLUMNS = ("action", "reason")
 SENT_UPN = "sent_upn"  # the UPN the provider holds the pupil under, when the service receives UPNs
@@ -51,6 +54,12 @@ class Changes:
     rows: list[dict] = field(default_factory=list)
     sent: list[SentPupil] = field(default_factory=list)
     sent_upns: dict[int, str] = field(default_factory=dict)  # pupil id -> the UPN the provider holds
+    fields: list[str] = field(default_factory=list)  # the pupil fields of the file (what the ledger records)
+
+    @property
+    def removals_only(self) -> bool:
+        """The service is not approved: nothing new may be sent, the file only removes what is held."""
+        return self.selection.service.status != "approved"
 
     def count(self, action: str) -> int:
         return sum(1 for sent in self.sent if sent.action == action)
@@ -91,7 +100,9 @@ def _changed_fields(held: dict, now: dict) -> str:
 
 def changes_export(session: Session, service_name: str, category: str | None = None) -> Changes:
     """What the service's provider must change since the last recorded export to it."""
-    chosen = selection(session, service_name, category, allow_no_fields=True)
+    from cloudctl.domain.deletions import STATUS_WORDS  # the words `deletion list` uses
+
+    chosen = selection(session, service_name, category, allow_no_fields=True, removals_only=True)
     service_id = chosen.service.id
     held = of_provider(
         holdings(session, service_ids=[service_id], with_values=True), service_id, chosen.service.provider_id
@@ -119,27 +130,49 @@ def changes_export(session: Session, service_name: str, category: str | None = N
         pupils = {pupil.id: pupil for pupil in _pupils(session, list(held))}
         for pupil_id, holding in sorted(held.items(), key=lambda item: item[1].upn_sent or ""):
             pupil = pupils[pupil_id]
+            standing = standings.get((pupil_id, service_id)) if standings else None
             if not chosen.columns:
                 reason = "the register no longer lists pupil data this service receives"
-            else:
-                standing = standings.get((pupil_id, service_id)) if standings else None
+            elif not changes.removals_only:
                 reason = removal_reason(chosen.rule, pupil, standing)
-            # Only what the provider already holds, and only fields it may still be named by.
-            was = holding.values
-            values = {column: was[column] for column in chosen.columns if column in was}
+            else:  # as `deletion list` names it: an opt-out first, else the service's status
+                reason = removal_reason(chosen.rule, pupil, standing)
+                if not reason.startswith("opted out"):
+                    reason = (
+                        f"the service is {STATUS_WORDS.get(chosen.service.status, chosen.service.status)}"
+                    )
+            # What the provider was last sent (the ledger's values, as `deletion request` names the pupil):
+            # the fields it holds the child under, even those the service no longer receives.
+            values = holding.values
             changes.sent.append(SentPupil(pupil_id, holding.upn_sent or pupil.upn, REMOVE, values, reason))
             changes.sent_upns[pupil_id] = holding.upn_sent or ""
     changes.sent.sort(key=lambda sent: _ACTION_ORDER[sent.action])
+    # The file's fields: what the service receives now, and any field only a remove row carries (blank
+    # on the other rows), in the export's column order.
+    carried = {column for sent in changes.sent for column in sent.values}
+    changes.fields = [column for column in COLUMN_ORDER if column in carried or column in chosen.columns]
+    changes.columns = [*CHANGE_COLUMNS, *([SENT_UPN] if with_upn else []), *changes.fields]
     changes.rows = [
         {
             "action": sent.action,
             "reason": sent.reason,
             **({SENT_UPN: changes.sent_upns.get(sent.pupil_id, "")} if with_upn else {}),
-            **sent.values,
+            **{column: sent.values.get(column) for column in changes.fields},
         }
         for sent in changes.sent
     ]
     return changes
+
+
+def removals_only_note(service, removals: int) -> str:  # type: ignore[no-untyped-def]
+    """What a --changes file for a service that is not approved says on stderr."""
+    from cloudctl.domain.deletions import STATUS_WORDS
+
+    words = STATUS_WORDS.get(service.status, service.status)
+    return (
+        f"'{service.name}' is {words}: this file only asks the provider to remove the {removals} pupil(s) it "
+        "holds; nothing new is sent."
+    )
 
 
 def _pupils(session: Session, ids: list[int]) -> list[Pupil]:
