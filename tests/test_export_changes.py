@@ -210,6 +210,22 @@ def test_a_remove_row_names_the_pupil_as_the_provider_was_sent_it(school):
     assert by_surname == sorted(in_file, key=lambda r: r["surname"])
 
 
+def test_a_remove_row_and_a_request_name_the_pupil_by_every_send_the_provider_holds(school, tmp_path):
+    """Names sent in a full export, then only the class (an update dropping the names): the provider
+    still holds the names, so the remove row and the deletion request carry them."""
+    school.ok("export", "enrolment", SERVICE)
+    school.ok("service", "edit", SERVICE, "--data", "class")
+    updates = changes(school)
+    assert {row["action"] for row in updates} == {"update"}
+    school.ok("consent", "optout", school.upns[0], SERVICE, "--by", "Parent")
+    removes = [row for row in changes(school, "--dry-run") if row["action"] == "remove"]
+    assert [(r["forename"], r["surname"], r["class_name"]) for r in removes] == [("Amelia", "Ashworth", "3B")]
+    out = tmp_path / "request.csv"
+    school.ok("deletion", "request", SERVICE, "--out", str(out))
+    (row,) = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert (row["forename"], row["surname"]) == ("Amelia", "Ashworth")
+
+
 def test_a_retired_service_gets_its_removals_and_nothing_new(school):
     """Removals are due exactly when a service is retired: --changes carries them (and only them), is
     recorded, and says so; a full export stays refused."""

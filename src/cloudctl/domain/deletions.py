@@ -40,7 +40,7 @@ from cloudctl.domain.deletion_facts import (
     deletion_facts,
     moment,
 )
-from cloudctl.domain.holdings import Holding, holdings, replay
+from cloudctl.domain.holdings import Holding, holdings, replay, values_sent_between
 from cloudctl.domain.retention import describe_period, retention_ends, retention_period
 from cloudctl.domain.services import get_service
 from cloudctl.errors import InvalidInput, RuleRefused
@@ -147,24 +147,6 @@ def service_facts(
             )
         )
     return facts
-
-
-def sent_values(session: Session, sent: Sequence[tuple[int, int]]) -> dict[tuple[int, int], dict]:
-    """(export id, pupil id) -> the values that export sent for that pupil."""
-    wanted = set(sent)
-    values: dict[tuple[int, int], dict] = {}
-    pupil_ids = sorted({pupil_id for _, pupil_id in wanted})
-    for start in range(0, len(pupil_ids), 500):
-        chunk = pupil_ids[start : start + 500]
-        for export_id, pupil_id, text in fetch_rows(
-            session,
-            "SELECT export_id, pupil_id, sent_values FROM export_pupil "
-            f"WHERE pupil_id IN ({placeholders(len(chunk))})",
-            chunk,
-        ):
-            if (export_id, pupil_id) in wanted:
-                values[(export_id, pupil_id)] = json.loads(text)
-    return values
 
 
 class _PupilRow:
@@ -359,7 +341,8 @@ def _pupil_service_deletions(session, services, held, pupils, unchanged, known=N
         found.append(
             Deletion(pupil.id, service.id, pupil.upn, pupil.surname, pupil.forename, service.name,
                      holding.provider_name, reason, max(since, holding.sent_at[:10]), DUE, None,
-                     sent={"export": holding.export_id, "upns": list(holding.upns_sent)},
+                     sent={"export": holding.export_id, "since": holding.held_since_export,
+                           "upns": list(holding.upns_sent)},
                      provider_id=holding.provider_id)
         )  # fmt: skip
     return found
@@ -645,8 +628,9 @@ def prepare_request(
         )
     _one_provider(due, service.name, "request", "A request goes to one provider")
     if service.category == "pupil":
-        values = sent_values(session, [(d.sent["export"], d.pupil_id) for d in due])
-        per_pupil = [values[(d.sent["export"], d.pupil_id)] for d in due]
+        spans = [(d.pupil_id, d.service_id, d.provider_id, d.sent["since"], d.sent["export"]) for d in due]
+        values = values_sent_between(session, spans)
+        per_pupil = [values.get((d.pupil_id, d.service_id, d.provider_id), {}) for d in due]
     else:
         # A management service is sent data by the school's MIS, not by cloudctl: name the pupil by the
         # identifiers the register says it receives (the UPN when it lists none).

@@ -54,6 +54,7 @@ class Holding:
     upn_sent: str | None = None  # the pupil's UPN in the last send
     upns_sent: tuple[str, ...] = ()  # every UPN the provider was sent, oldest first
     values_text: str | None = None  # the values of the last send (for --changes)
+    held_since_export: int | None = None  # the first file of the sends the provider holds now
     told_at: str | None = None  # a removal told (remove row or request) since the last send
     # Tuples, not lists: a whole school's holdings are many small objects, nearly all with none.
     open_requests: tuple[DeletionFact, ...] = ()  # requested, not yet confirmed
@@ -85,6 +86,8 @@ class Holding:
     # --- the replay -------------------------------------------------------------------------------
 
     def send(self, at: str, export_id: int, upn: str, values_text: str | None, provider_name: str) -> None:
+        if not self.held:
+            self.held_since_export = export_id
         self.held = True
         self.export_id, self.sent_at, self.upn_sent, self.told_at = export_id, at, upn, None
         self.first_sent_at = self.first_sent_at or at
@@ -107,6 +110,46 @@ class Holding:
         covers = max((request.recorded_at for request in closed), default=fact.recorded_at)
         if self.sent_at is None or self.sent_at <= covers:
             self.held, self.told_at = False, None
+
+
+def values_held(session: Session, held: Sequence[Holding]) -> dict[Key, dict]:
+    """What each provider holds of each pupil (`values_sent_between` over the sends it holds now)."""
+    return values_sent_between(
+        session,
+        [
+            (h.pupil_id, h.service_id, h.provider_id, h.held_since_export, h.export_id)
+            for h in held
+            if h.held and h.held_since_export is not None and h.export_id is not None
+        ],
+    )
+
+
+def values_sent_between(session: Session, spans: Sequence[tuple]) -> dict[Key, dict]:
+    """For each (pupil id, service id, provider id, first export id, last export id): the values of every
+    file from the first to the last that sent the pupil to that provider, merged (a later value over an
+    earlier one; an empty one never over a filled one). So a provider sent names in September and only
+    the class since still finds the child by name in a remove row or a deletion request. One read per
+    500 pupils."""
+    wanted: dict[int, list[tuple]] = {}
+    for span in spans:
+        wanted.setdefault(span[0], []).append(span)
+    merged: dict[Key, dict] = {}
+    pupil_ids = sorted(wanted)
+    for start in range(0, len(pupil_ids), 500):
+        chunk = pupil_ids[start : start + 500]
+        rows = fetch_rows(
+            session,
+            "SELECT ep.pupil_id, ep.export_id, er.service_id, er.provider_id, ep.sent_values "
+            "FROM export_pupil ep JOIN export_record er ON er.id = ep.export_id "
+            f"WHERE ep.pupil_id IN ({placeholders(len(chunk))}) AND ep.action <> ? ORDER BY ep.export_id",
+            [*chunk, "remove"],
+        )
+        for pupil_id, export_id, service_id, provider_id, text in rows:
+            for _, service, provider, first, last in wanted[pupil_id]:
+                if (service, provider) == (service_id, provider_id) and first <= export_id <= last:
+                    values = merged.setdefault((pupil_id, service, provider), {})
+                    values.update((k, v) for k, v in json.loads(text).items() if v not in (None, ""))
+    return merged
 
 
 def replay(holding: Holding, facts: Iterable[DeletionFact]) -> Holding:
@@ -207,6 +250,7 @@ def holdings(
                 row[3],
                 (row[3],),
                 values,
+                row[1],
             )
     timeline: dict[Key, list[tuple]] = {
         key: [(exports[row[1]][3], 0, row, exports[row[1]][2]) for row in rows]

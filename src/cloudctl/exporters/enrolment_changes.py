@@ -36,7 +36,7 @@ from cloudctl.db.models import Pupil
 from cloudctl.domain.consent_policy import NEEDS_RENEWAL, NO_RESPONSE, NOT_ELIGIBLE, OPTED_OUT, Standing
 from cloudctl.domain.consent_policy import ServiceRule as Rule
 from cloudctl.domain.export_ledger import ADD, REMOVE, UPDATE, SentPupil, values_text
-from cloudctl.domain.holdings import holdings, of_provider
+from cloudctl.domain.holdings import holdings, of_provider, values_held
 from cloudctl.exporters.enrolment import COLUMN_ORDER, Selection, selection
 
 CHANGE_COLUMNS = ("action", "reason")
@@ -128,6 +128,7 @@ def changes_export(session: Session, service_name: str, category: str | None = N
     held = {pupil_id: holding for pupil_id, holding in held.items() if holding.held}
     if held:
         pupils = {pupil.id: pupil for pupil in _pupils(session, list(held))}
+        holds = values_held(session, list(held.values()))
         for pupil_id, holding in sorted(held.items(), key=lambda item: item[1].upn_sent or ""):
             pupil = pupils[pupil_id]
             standing = standings.get((pupil_id, service_id)) if standings else None
@@ -141,9 +142,9 @@ def changes_export(session: Session, service_name: str, category: str | None = N
                     reason = (
                         f"the service is {STATUS_WORDS.get(chosen.service.status, chosen.service.status)}"
                     )
-            # What the provider was last sent (the ledger's values, as `deletion request` names the pupil):
-            # the fields it holds the child under, even those the service no longer receives.
-            values = holding.values
+            # What the provider holds (every send since it last held nothing, as `deletion request` names
+            # the pupil): the fields it holds the child under, even those the service no longer receives.
+            values = holds.get((pupil_id, service_id, holding.provider_id)) or holding.values
             changes.sent.append(SentPupil(pupil_id, holding.upn_sent or pupil.upn, REMOVE, values, reason))
             changes.sent_upns[pupil_id] = holding.upn_sent or ""
     changes.sent.sort(key=lambda sent: _ACTION_ORDER[sent.action])
