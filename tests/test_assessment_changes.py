@@ -255,3 +255,34 @@ def test_a_lawful_basis_cleared_then_written_again_as_it_was_changes_nothing(sch
     edit(school, "--lawful-basis", "")
     edit(school, "--lawful-basis", "Public task")
     assert report(school) == []
+
+
+def test_a_change_never_hides_a_review_already_overdue(cli):
+    # Assessed three years ago with a 12-month interval: overdue for about two years. A change today must
+    # keep the older due date (the earlier of the two), so days overdue keep counting from it.
+    cli.ok("init", "--school", "Hunwick Primary School", "--review-months", "12")
+    cli.ok("provider", "add", "Renaissance Learning")
+    cli.ok(
+        "service",
+        "add",
+        "Accelerated Reader",
+        "-c",
+        "pupil",
+        "-p",
+        "Renaissance Learning",
+        "--data",
+        "full name",
+    )
+    assessed = date.today().replace(year=date.today().year - 3, day=1)
+    cli.ok("assess", "record", "Accelerated Reader", "--date", assessed.isoformat(), "--by", "J Bloggs",
+           "--outcome", "approved")  # fmt: skip
+    (before,) = report(cli)
+    assert before["state"] == "overdue" and before["days_overdue"] > 700
+    cli.ok("service", "edit", "Accelerated Reader", "--data", "full name, date of birth")
+    (after,) = report(cli)
+    assert after["state"] == "changed-since-assessed"
+    assert (after["review_due"], after["days_overdue"]) == (before["review_due"], before["days_overdue"])
+    assert after["changed_on"] == _today()
+    failed = cli.run("report", "overdue-assessments", "--within", "0", "--fail-if-any")
+    assert failed.exit_code == 1
+
