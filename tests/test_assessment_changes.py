@@ -286,3 +286,20 @@ def test_a_change_never_hides_a_review_already_overdue(cli):
     failed = cli.run("report", "overdue-assessments", "--within", "0", "--fail-if-any")
     assert failed.exit_code == 1
 
+
+def test_recording_an_assessment_older_than_the_change_says_it_is_still_changed_since_assessed(school):
+    edit(school, "--years", "All")
+    result = school.ok(
+        "assess", "record", "My Maths", "--date", _later(), "--by", "A Smith", "--outcome", "approved"
+    )
+    assert "Next review due" not in result.stderr
+    assert f"'My Maths' changed on {_today()} (year groups widened" in result.stderr
+    assert f"after the date of its latest assessment ({_later()})" in result.stderr
+    assert "still shows as changed-since-assessed until an assessment dated on or after the change" in (
+        result.stderr
+    )
+    # Dated on the day of the change (recorded after it): cleared, and the review date is said again.
+    again = school.ok(
+        "assess", "record", "My Maths", "--date", _today(), "--by", "A Smith", "--outcome", "approved"
+    )
+    assert "Next review due" in again.stderr
