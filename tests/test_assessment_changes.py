@@ -255,3 +255,51 @@ def test_a_lawful_basis_cleared_then_written_again_as_it_was_changes_nothing(sch
     edit(school, "--lawful-basis", "")
     edit(school, "--lawful-basis", "Public task")
     assert report(school) == []
+
+
+def test_a_change_never_hides_a_review_already_overdue(cli):
+    # Assessed three years ago with a 12-month interval: overdue for about two years. A change today must
+    # keep the older due date (the earlier of the two), so days overdue keep counting from it.
+    cli.ok("init", "--school", "Hunwick Primary School", "--review-months", "12")
+    cli.ok("provider", "add", "Renaissance Learning")
+    cli.ok(
+        "service",
+        "add",
+        "Accelerated Reader",
+        "-c",
+        "pupil",
+        "-p",
+        "Renaissance Learning",
+        "--data",
+        "full name",
+    )
+    assessed = date.today().replace(year=date.today().year - 3, day=1)
+    cli.ok("assess", "record", "Accelerated Reader", "--date", assessed.isoformat(), "--by", "J Bloggs",
+           "--outcome", "approved")  # fmt: skip
+    (before,) = report(cli)
+    assert before["state"] == "overdue" and before["days_overdue"] > 700
+    cli.ok("service", "edit", "Accelerated Reader", "--data", "full name, date of birth")
+    (after,) = report(cli)
+    assert after["state"] == "changed-since-assessed"
+    assert (after["review_due"], after["days_overdue"]) == (before["review_due"], before["days_overdue"])
+    assert after["changed_on"] == _today()
+    failed = cli.run("report", "overdue-assessments", "--within", "0", "--fail-if-any")
+    assert failed.exit_code == 1
+
+
+def test_recording_an_assessment_older_than_the_change_says_it_is_still_changed_since_assessed(school):
+    edit(school, "--years", "All")
+    result = school.ok(
+        "assess", "record", "My Maths", "--date", _later(), "--by", "A Smith", "--outcome", "approved"
+    )
+    assert "Next review due" not in result.stderr
+    assert f"'My Maths' changed on {_today()} (year groups widened" in result.stderr
+    assert f"after the date of its latest assessment ({_later()})" in result.stderr
+    assert "still shows as changed-since-assessed until an assessment dated on or after the change" in (
+        result.stderr
+    )
+    # Dated on the day of the change (recorded after it): cleared, and the review date is said again.
+    again = school.ok(
+        "assess", "record", "My Maths", "--date", _today(), "--by", "A Smith", "--outcome", "approved"
+    )
+    assert "Next review due" in again.stderr

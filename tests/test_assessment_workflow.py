@@ -61,6 +61,19 @@ def test_screening_that_needs_a_full_dpia_says_so_and_states_the_rule(school):
     assert (row["step"], row["outcome"], row["notes"]) == ("screening", "full-dpia-required", "yes: children")
 
 
+def test_the_same_screening_again_on_the_same_day_records_nothing(school):
+    screen = ("assess", "screen", "Class Dojo", "--answers", answers("children"), "--by", "J Bloggs")
+    school.ok(*screen)
+    before = school.snapshot()
+    again = school.ok(*screen)
+    assert "Nothing recorded: 'Class Dojo' was already screened on" in again.stderr
+    assert school.snapshot() == before
+    # Other answers, or another screener, are a new screening.
+    school.ok("assess", "screen", "Class Dojo", "--answers", ALL_NO, "--by", "J Bloggs")
+    school.ok("assess", "screen", "Class Dojo", "--answers", ALL_NO, "--by", "A Smith")
+    assert [row["step"] for row in school.json("assess", "history", "Class Dojo")] == ["screening"] * 3
+
+
 def test_one_combination_criterion_alone_does_not_need_a_full_dpia(school):
     result = school.ok("assess", "screen", "Class Dojo", "--answers", answers("outside-uk"))
     assert "a full DPIA is not required" in result.stderr
@@ -188,11 +201,11 @@ def test_an_overdue_condition_is_in_the_overdue_report_until_met(school):
     assert school.json("report", "overdue-assessments", "--within", "0") == []
     (row,) = school.json("assess", "history", "Class Dojo")
     assert row["conditions_met"] == _today().isoformat()
-    # Met once: meeting it again is refused.
-    assert (
-        "already met"
-        in school.fails("assess", "condition-met", "Class Dojo", "--date", _today().isoformat()).stderr
-    )
+    # Met once: meeting it again records nothing and is not a failure (exit 0, NothingToDo).
+    before = school.snapshot()
+    again = school.ok("assess", "condition-met", "Class Dojo", "--date", _today().isoformat())
+    assert f"Nothing recorded: the condition was already met on {_today().isoformat()}" in again.stderr
+    assert school.snapshot() == before
 
 
 def test_a_condition_not_yet_due_is_not_overdue(school):

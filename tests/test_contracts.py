@@ -259,3 +259,57 @@ def test_csv_has_every_column_and_guards_formulas(school):
     header, first, *_ = text.splitlines()
     assert header.startswith("service,category,provider,state,date,days_left")
     assert first.startswith("'=HYPERLINK(1),pupil")
+
+
+# --- an agreement is with a provider: a move to another leaves the service without one -------------------
+
+
+def ropa_agreement(cli) -> str | None:
+    rows = cli.json("report", "ropa", "--as-of", "2026-06-01")
+    return next(row["agreement"] for row in rows if row["service"] == "My Maths")
+
+
+def test_after_a_move_to_another_provider_the_old_agreement_no_longer_counts(school):
+    school.ok("service", "contract", "My Maths", "--dpa-signed", "2024-09-02", "--dpa-reference", "OUP-1")
+    assert ("My Maths", "missing-agreement") not in states(school)
+    assert ropa_agreement(school) == "signed 2024-09-02; ref OUP-1"
+    school.ok("provider", "add", "Newco")
+    school.ok("service", "edit", "My Maths", "--provider", "Newco")
+
+    (row,) = [row for row in report(school) if row["service"] == "My Maths"]
+    assert (row["state"], row["provider"], row["dpa_signed_on"]) == ("missing-agreement", "Newco", None)
+    assert "The agreement on record is with Oxford University Press" in row["action"]
+    assert ropa_agreement(school) is None
+    gaps = school.json("report", "ropa", "--as-of", "2026-06-01", "--gaps")
+    assert "no-agreement" in next(gap for gap in gaps if gap["service"] == "My Maths")["gap_keys"]
+
+    # Recorded after the move, an agreement counts again; the old provider's stays on record.
+    result = school.ok(
+        "service", "contract", "My Maths", "--dpa-signed", "2026-05-01", "--dpa-reference", "N1"
+    )
+    assert "the earlier agreement, with Oxford University Press, is kept" in result.stderr
+    first, second = school.json("service", "contract", "My Maths")
+    assert (first["dpa_reference"], first["current"], second["dpa_reference"]) == ("OUP-1", False, "N1")
+    assert ("My Maths", "missing-agreement") not in states(school)
+    assert ropa_agreement(school) == "signed 2026-05-01; ref N1"
+    # ...and a later correction corrects it in place.
+    school.ok("service", "contract", "My Maths", "--dpa-reference", "N2")
+    assert len(school.json("service", "contract", "My Maths")) == 2
+
+
+def test_a_provider_recorded_where_there_was_none_keeps_the_agreement(cli, tmp_path):
+    # A register without providers (issue 9): the agreement was with the provider recorded afterwards.
+    register = tmp_path / "register.txt"
+    register.write_text(
+        "Apps we use in class\n\nMy Maths\nPurpose of data: Maths\nInformation shared: child name\n"
+        "Year groups: Y2 - Y6\n\nTimes Tables Rock Stars\nPurpose of data: Times tables\n"
+        "Information shared: child name, class\nYear groups: Y2 - Y6\n",
+        encoding="utf-8",
+    )
+    cli.ok("init", "--school", "Hunwick Primary School")
+    cli.ok("register", "import", str(register), "--category", "pupil")
+    cli.ok("provider", "add", "Oxford University Press")
+    cli.ok("service", "contract", "My Maths", "--dpa-signed", "2024-09-02")
+    cli.ok("service", "edit", "My Maths", "--provider", "Oxford University Press")
+    assert ("My Maths", "missing-agreement") not in states(cli)
+    assert ropa_agreement(cli) == "signed 2024-09-02"

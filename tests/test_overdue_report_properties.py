@@ -6,7 +6,8 @@ objects, with dateutil's relativedelta for the review interval.
 The rules the reference follows (docs/assessments.md): a service never assessed is never-assessed;
 its latest assessment is the latest date, of two on a day the later recorded; a widening or changed
 entry up to the report's date that is later than that assessment (a later day, or the same day recorded
-after it) makes it changed-since-assessed, due on the day of the first such change; otherwise the review
+after it) makes it changed-since-assessed, due on the day of the first such change or on the review date it
+already had, whichever is earlier; otherwise the review
 is due on the assessor's date, else the assessment date plus the service's (else the school's) interval,
 overdue before the report's date and due soon up to `within` days after it; an open condition (not met)
 is condition-overdue or condition-due-soon by its own date. Rows: never assessed first, then outdated,
@@ -164,16 +165,17 @@ def _reference(session, as_of: date, within: int) -> list[dict]:
                 ),
                 key=lambda c: (c.changed_on, c.id),
             )
+            months = service.review_months or school_months
+            due = latest.next_review or latest.assessed_on + relativedelta(months=months)
             if outdating:
                 first = outdating[0].changed_on
                 detail = "; ".join(
                     f"{describe(c.field, c.before, c.after, c.effect)} ({c.changed_on.isoformat()})"
                     for c in outdating
                 )
-                rows.append(("changed-since-assessed", first, detail, first))
+                # Due on the change's day, or on the review date it had if that came first.
+                rows.append(("changed-since-assessed", min(first, due), detail, first))
             else:
-                months = service.review_months or school_months
-                due = latest.next_review or latest.assessed_on + relativedelta(months=months)
                 if due < as_of:
                     rows.append(("overdue", due, None, None))
                 elif due <= horizon:

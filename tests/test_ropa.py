@@ -416,3 +416,18 @@ def test_the_overdue_threshold_agrees_with_adding_months(assessed_on, as_of, mon
 
     overdue = assessed_on + relativedelta(months=months) < as_of
     assert (assessed_on.isoformat() < overdue_before(as_of, months)) == overdue
+
+
+def test_out_dash_is_standard_output_and_a_spreadsheet_is_refused_there(school, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = school.fails("report", "ropa", "--as-of", AS_OF, "--format", "xlsx", "--out", "-")
+    assert result.exit_code == 1
+    assert "A spreadsheet is a binary file" in result.stderr and "--out FILE.xlsx" in result.stderr
+    assert result.stdout == ""
+    # csv, json and --gaps with --out - go to standard output: no file named "-" is ever written.
+    rows = school.json("report", "ropa", "--as-of", AS_OF, "--out", "-")
+    assert {row["service"] for row in rows} == {"My Maths", "SIMS"}
+    assert "My Maths" in school.ok("report", "ropa", "--as-of", AS_OF, "--format", "csv", "--out", "-").stdout
+    gaps = school.json("report", "ropa", "--as-of", AS_OF, "--gaps", "--out", "-")
+    assert {row["service"] for row in gaps} == {"My Maths", "SIMS"}
+    assert not (tmp_path / "-").exists()

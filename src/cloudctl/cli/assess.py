@@ -50,6 +50,7 @@ def assess_record(
     risk is high is recorded as pending sign-off: the service is not approved until the school's sign-off
     role (DPO unless set with cloudctl init --sign-off-role) signs it off with assess sign-off."""
     from cloudctl.domain.assessments import latest_assessments, record_assessment, review_due
+    from cloudctl.domain.service_changes import describe, outdating_changes
     from cloudctl.domain.settings import get_settings
     from cloudctl.vocab.text import for_terminal
 
@@ -72,8 +73,21 @@ def assess_record(
             conditions_due=due_by,
         )
         record = result.service
-        due = review_due(record, latest_assessments(session).get(record.id), get_settings(session))
-    say(for_terminal(f"{result.message} Next review due {due.isoformat()}."))
+        latest = latest_assessments(session).get(record.id)
+        due = review_due(record, latest, get_settings(session))
+        since = outdating_changes(session, record, latest)
+        if since and latest is not None:
+            # The service changed after the latest assessment's date: a review date would mislead.
+            first = since[0]
+            message = (
+                f"{result.message} But '{record.name}' changed on {first.changed_on.isoformat()} "
+                f"({describe(first.field, first.before, first.after, first.effect)}), after the date of "
+                f"its latest assessment ({latest.assessed_on.isoformat()}), so it still shows as "
+                "changed-since-assessed until an assessment dated on or after the change is recorded."
+            )
+        else:
+            message = f"{result.message} Next review due {due.isoformat()}."
+    say(for_terminal(message))
 
 
 @app.command("history")

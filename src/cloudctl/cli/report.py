@@ -301,6 +301,14 @@ def report_ropa(
 
     if out is not None and fmt == RopaFormat.table:
         raise InvalidInput("--out writes csv, json, xlsx or html: add --format csv (or json, xlsx, html).")
+    if out is not None and str(out) == "-":
+        # "-" is standard output, as for export enrolment, never a file named "-".
+        if fmt == RopaFormat.xlsx:
+            raise InvalidInput(
+                "A spreadsheet is a binary file, not text for standard output: give a file name, "
+                "--out FILE.xlsx (or --format csv, json or html for standard output)."
+            )
+        out = None
     if fmt == RopaFormat.xlsx and out is None:
         raise InvalidInput("A spreadsheet is written to a file: add --out FILE.xlsx.")
     if gaps and fmt in (RopaFormat.xlsx, RopaFormat.html):

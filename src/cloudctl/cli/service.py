@@ -269,7 +269,7 @@ def service_contract(
     )  # fmt: skip
     if given.given() or new:
         with database(ctx).write() as session:
-            service, contract, changed = set_contract(session, name, given, category=category, new=new)
+            service, contract, changed, move = set_contract(session, name, given, category=category, new=new)
             fill_in = (
                 f'Fill it in as it is signed: cloudctl service contract "{service.name}" --dpa-signed DATE '
                 "--dpa-reference REF --end DATE"
@@ -288,6 +288,12 @@ def service_contract(
                 say(
                     f"Recorded a new agreement for '{service.name}' ({service.category}); "
                     "the earlier one is kept."
+                )
+            elif move is not None:
+                say(
+                    f"Recorded a new agreement for '{service.name}' ({service.category}): the service moved "
+                    f"from {move.before} on {move.changed_on.isoformat()}, so the earlier agreement, with "
+                    f"{move.before}, is kept on record but no longer counts."
                 )
             elif changed:
                 say(f"Updated the agreement of '{service.name}' ({service.category}): {', '.join(changed)}.")

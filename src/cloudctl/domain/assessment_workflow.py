@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from cloudctl.db.models import AssessmentEvent, RiskAssessment, SchoolSettings, Service
 from cloudctl.domain.settings import get_settings
 from cloudctl.domain.vocabulary import APPROVING_OUTCOMES
-from cloudctl.errors import InvalidInput, RuleRefused
+from cloudctl.errors import InvalidInput, NothingToDo, RuleRefused
 from cloudctl.vocab.dates import check_event_date
 from cloudctl.vocab.text import gate_name, gate_text
 
@@ -132,6 +132,22 @@ def screen_service(
     by = gate_name(by, "screener's name (--by)", required=False)
     on = check_event_date(on or today, "screening date", today)
     verdict, why = screening_verdict(answers)
+    latest = session.exec(
+        select(AssessmentEvent)
+        .where(AssessmentEvent.service_id == service.id, AssessmentEvent.kind == "screening")
+        .order_by(AssessmentEvent.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if (
+        latest is not None
+        and latest.occurred_on == on
+        and latest.by_name == by
+        and json.loads(latest.answers or "{}") == answers
+    ):
+        # The same screening again (same day, screener and answers): it stands already.
+        raise NothingToDo(
+            f"Nothing recorded: '{service.name}' was already screened on {on.isoformat()} with these "
+            f"answers{' by ' + by if by else ''}. {why}"
+        )
     event = AssessmentEvent(
         service_id=service.id,
         kind="screening",
@@ -301,9 +317,10 @@ def condition_met(
         )
     met = events_of(session, assessment, "condition-met")
     if met:
-        raise RuleRefused(
-            f"The conditions of the assessment of {assessment.assessed_on.isoformat()} were already met on "
-            f"{met[0].occurred_on.isoformat()}."
+        # Already standing: a repeat is not a failure (exit 0), and nothing is written.
+        raise NothingToDo(
+            f"Nothing recorded: the condition was already met on {met[0].occurred_on.isoformat()} (the "
+            f"conditions of the assessment of {assessment.assessed_on.isoformat()} of '{service.name}')."
         )
     if on < assessment.assessed_on:
         raise InvalidInput(

@@ -5,16 +5,22 @@ corrects the current agreement (or starts the first); `--new` records a renewal,
 record: with the options given it is filled in at once, alone it starts a blank agreement that later
 corrections fill in as the renewal is signed (unless the current one is blank already: nothing to renew).
 The notice date is the last day to give notice: the contract's end minus its notice period.
+
+An agreement is with a provider. When the service moves to another provider (a provider change in its
+service change history, from one provider to another or to none), the agreements recorded before the move
+are with the old provider and no longer count: the agreement is missing until one is recorded after the
+move. A correction by `service contract` after the move therefore starts a new agreement, leaving the old
+provider's on record. No schema change: the agreement's `recorded_at` is compared with the change's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
-from cloudctl.db.models import Service, ServiceContract, utcnow
+from cloudctl.db.models import Service, ServiceChange, ServiceContract, utcnow
 from cloudctl.domain.services import get_service
 from cloudctl.errors import InvalidInput
 from cloudctl.vocab.dates import check_event_date, check_future_date, format_date, parse_date
@@ -81,6 +87,34 @@ def notice_date(ends_on: date | None, notice_months: int | None) -> date | None:
     return shift_months(ends_on, -(notice_months or 0))
 
 
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def provider_moves(session: Session, service_id: int | None = None) -> dict[int, list[ServiceChange]]:
+    """Each service's moves from one provider (named in `before`) to another or to none, oldest first.
+    A provider recorded where there was none is not a move: an agreement already on record was with it."""
+    query = select(ServiceChange).where(
+        ServiceChange.field == "provider",
+        ServiceChange.before.is_not(None),  # type: ignore[union-attr]
+    )
+    if service_id is not None:
+        query = query.where(ServiceChange.service_id == service_id)
+    moves: dict[int, list[ServiceChange]] = {}
+    for change in session.exec(query.order_by(ServiceChange.id)):
+        moves.setdefault(change.service_id, []).append(change)
+    return moves
+
+
+def moved_since(moves: list[ServiceChange], contract: ServiceContract | None) -> ServiceChange | None:
+    """The first move of provider recorded after the agreement was: the agreement is with the provider the
+    service moved from (the move's `before`), so it no longer counts. None when it still counts."""
+    if contract is None:
+        return None
+    recorded = _naive(contract.recorded_at)
+    return next((move for move in moves if _naive(move.recorded_at) > recorded), None)
+
+
 def _date(text: str, what: str, *, happened: bool, today: date) -> date | None:
     if not text.strip():
         return None
@@ -133,12 +167,14 @@ def set_contract(
     category: str | None = None,
     new: bool = False,
     today: date | None = None,
-) -> tuple[Service, ServiceContract | None, list[str]]:
+) -> tuple[Service, ServiceContract | None, list[str], ServiceChange | None]:
     """Correct the service's current agreement (or start its first), or with `new` record a renewal: filled
     in with the options given, or blank (for corrections to fill in) when none are.
 
     Returns the service, the agreement and the names of the options that changed it. A renewal with nothing
     given when the current agreement is blank, or when there is none, records nothing: the agreement is None.
+    After a move to another provider a correction starts a new agreement: the fourth value is then the move
+    (its `before` names the provider the earlier agreement is with), else None.
     """
     today = today or date.today()
     service = get_service(session, name, category)
@@ -151,8 +187,13 @@ def set_contract(
     history = contracts_of(session, service)
     nothing = all(value is None for value in values.values())
     if new and nothing and (not history or is_blank(history[-1])):
-        return service, None, []
-    contract = ServiceContract(service_id=service.id) if new or not history else history[-1]
+        return service, None, [], None
+    # After a move to another provider, the current agreement is the old provider's: start a new one.
+    move = (
+        moved_since(provider_moves(session, service.id).get(service.id, []), history[-1]) if history else None
+    )
+    fresh = new or not history or move is not None
+    contract = ServiceContract(service_id=service.id) if fresh else history[-1]
     starts = values.get("starts_on", contract.starts_on)
     ends = values.get("ends_on", contract.ends_on)
     if starts is not None and ends is not None and ends < starts:
@@ -162,13 +203,13 @@ def set_contract(
         )
     changed = [OPTION_NAMES[key] for key, value in values.items() if getattr(contract, key) != value]
     if contract.id is not None and not changed:
-        return service, contract, []
+        return service, contract, [], None
     for key, value in values.items():
         setattr(contract, key, value)
     contract.updated_at = utcnow()
     session.add(contract)
     session.flush()
-    return service, contract, changed
+    return service, contract, changed, None if new else move
 
 
 def contract_record(service: Service, contract: ServiceContract, *, number: int, current: bool) -> dict:

@@ -235,3 +235,18 @@ def changes_since(changes: list[ServiceChange], assessment: RiskAssessment | Non
             or outdates(change.changed_on, change.recorded_at, assessment.assessed_on, assessment.recorded_at)
         )
     ]
+
+
+def outdating_changes(
+    session: Session, service: Service, assessment: RiskAssessment | None
+) -> list[ServiceChange]:
+    """The outdating changes to `service` after `assessment` (its latest), oldest first: while there are any
+    it shows as changed-since-assessed."""
+    from sqlmodel import select
+
+    changes = session.exec(
+        select(ServiceChange)
+        .where(ServiceChange.service_id == service.id)
+        .order_by(ServiceChange.changed_on, ServiceChange.id)
+    )
+    return changes_since(list(changes), assessment)

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from cloudctl.db.models import Provider, Service, ServiceContract
-from cloudctl.domain.contracts import notice_date
+from cloudctl.domain.contracts import moved_since, notice_date, provider_moves
 from cloudctl.domain.vocabulary import CATEGORY_ORDER
 from cloudctl.vocab.dates import check_as_of, check_within, format_date
 
@@ -90,6 +90,7 @@ def contracts_report(
     check_within(within_days)
     horizon = as_of + timedelta(days=within_days)
     current = current_contracts(session)
+    moves = provider_moves(session)
     rows: list[dict] = []
     for service, provider in _services(session):
         contract = current.get(service.id)
@@ -98,7 +99,20 @@ def contracts_report(
             return _row(*facts, state=state, when=when, action=action, as_of=as_of)
 
         name = json.dumps(service.name, ensure_ascii=False)
-        if receives_pupil_data(service) and (contract is None or contract.dpa_signed_on is None):
+        # An agreement recorded before the service moved to another provider is with the old provider.
+        move = moved_since(moves.get(service.id, []), contract)
+        if receives_pupil_data(service) and move is not None:
+            action = (
+                f"The agreement on record is with {move.before}, the provider before "
+                f"{move.changed_on.isoformat()}: get the new provider's data-processing agreement signed, "
+                f"then: cloudctl service contract {name} --dpa-signed DATE --dpa-reference REF"
+            )
+            rows.append(
+                _row(
+                    service, provider, None, state="missing-agreement", when=None, action=action, as_of=as_of
+                )
+            )
+        elif receives_pupil_data(service) and (contract is None or contract.dpa_signed_on is None):
             rows.append(
                 row(
                     "missing-agreement",

@@ -6,7 +6,7 @@ that outdate an assessment, the conditions met, the school's review interval); t
 cloudctl.domain.service_records.review_date (when a review falls due) and
 cloudctl.domain.service_changes.changes_since (what outdates an assessment). A service whose latest
 assessment is outdated is listed as changed-since-assessed, its review due on the day of the first change
-after it.
+after it or on the review date it already had, whichever is earlier.
 
 The queries go straight to the driver (cloudctl.db.fast_read.fetch_rows): on a trust's register of
 thousands of services, SQLAlchemy's per-value type processing of the result (dates, datetimes) cost more
@@ -271,10 +271,12 @@ class _Reading:
         # recorded_at (as the driver gave it) is parsed only where there are changes to compare it with.
         since = changes_since(changes, Assessed(assessed_on, _moment(recorded_at))) if changes else ()  # type: ignore[arg-type]
         if since:
-            # The review falls due on the day the service changed.
+            # The review falls due on the day the service changed, or on the review date it already had if
+            # that came first: a change never hides a review already overdue.
             first = since[0].changed_on
+            due = min(first, self.due_of(assessed_on, next_review, months))
             detail = "; ".join(f"{self.describe(c)} ({self.day(c.changed_on)[0]})" for c in since)
-            found.append(("changed-since-assessed", first, detail, first))
+            found.append(("changed-since-assessed", due, detail, first))
         else:
             review = self.review(self.due_of(assessed_on, next_review, months))
             if review is not None:

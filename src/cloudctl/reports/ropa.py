@@ -47,7 +47,8 @@ ROPA_KEYS = (
 DPIA_STATES = ("awaiting", "changed-since-assessed", "overdue", "current")
 
 # The main query: each service not retired, its provider (outer join: a service may have none recorded),
-# its latest risk assessment and its current (latest) agreement.
+# its latest risk assessment and its current (latest) agreement, unless the service has moved to another
+# provider since it was recorded (cloudctl.domain.contracts.moved_since: it is then the old provider's).
 ROPA_SQL = """
 SELECT s.id, s.name, s.category, p.name, s.purpose, s.data_categories, s.data_shared_text, s.controls,
        s.review_months, s.lawful_basis, s.special_category_condition, s.storage_location, s.storage_detail,
@@ -62,6 +63,9 @@ LEFT JOIN risk_assessment a ON a.id = (
 )
 LEFT JOIN service_contract c ON c.id = (
     SELECT MAX(k.id) FROM service_contract k WHERE k.service_id = s.id
+) AND NOT EXISTS (
+    SELECT 1 FROM service_change m WHERE m.service_id = s.id AND m.field = ?
+    AND m.before IS NOT NULL AND m.recorded_at > c.recorded_at
 )
 WHERE s.status <> ?
 """
@@ -212,7 +216,7 @@ def _collect(session: Session, as_of: date, *, with_facts: bool) -> list:
     school_months = fetch_rows(session, "SELECT review_months FROM school_settings WHERE id = ?", (1,))
     months_default = (school_months[0][0] if school_months else None) or 12
     when = as_of.isoformat()
-    rows = fetch_rows(session, ROPA_SQL, ("retired",))
+    rows = fetch_rows(session, ROPA_SQL, ("provider", "retired"))
     changed: dict[int, list[tuple]] = {}
     for service_id, *change in fetch_rows(session, CHANGES_SQL, sorted(OUTDATING)):
         changed.setdefault(service_id, []).append(change)
