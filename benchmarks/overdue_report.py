@@ -123,7 +123,7 @@ def build(path: Path, services: int) -> None:
 
 
 # The same rows as the report, worked out in SQL: never assessed, changed since assessed (the first outdating
-# change after the latest assessment), overdue or due soon (the review date: the assessor's, else the
+# change after the latest assessment; due on the change's day, or the review date if that was earlier), overdue or due soon (the review date: the assessor's, else the
 # assessment date plus the service's or school's interval), and conditions past due or due soon.
 BARE = """
 WITH facts AS (
@@ -147,7 +147,7 @@ WITH facts AS (
 reviews AS (
   SELECT name, category, provider, assessed_on, status, position, id,
          CASE WHEN assessment_id IS NULL THEN NULL
-              WHEN changed_on IS NOT NULL THEN changed_on ELSE due END AS due,
+              WHEN changed_on IS NOT NULL THEN MIN(changed_on, due) ELSE due END AS due,
          CASE WHEN assessment_id IS NULL THEN 'never-assessed'
               WHEN changed_on IS NOT NULL THEN 'changed-since-assessed'
               WHEN due < :as_of THEN 'overdue'

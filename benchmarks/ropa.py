@@ -4,8 +4,8 @@ Each service has a provider (of 200), a data-shared list, one to three risk asse
 history chain as cloudctl seals them) and, for most, one or two agreements. Prints, from one run on one
 machine (shared and noisy, so only the ratio means much), the time of `report ropa`'s rows (cloudctl's
 report function, in-process: start-up and rendering excluded) against the best bare SQL query returning the
-same rows (each service with its provider, its latest assessment and its current agreement, and the changes
-that can outdate an assessment).
+same rows (each service with its provider, its latest assessment and its current agreement (none when it was
+recorded before the service moved to another provider), and the changes that can outdate an assessment).
 
     python -m benchmarks.ropa
     python -m benchmarks.ropa --services 500 --rounds 5   # a quick look
@@ -57,6 +57,8 @@ BARE_QUERIES = {
             ORDER BY r.assessed_on DESC, r.id DESC LIMIT 1)
         LEFT JOIN service_contract c ON c.id = (
             SELECT MAX(k.id) FROM service_contract k WHERE k.service_id = s.id)
+            AND NOT EXISTS (SELECT 1 FROM service_change m WHERE m.service_id = s.id AND m.field = 'provider'
+                            AND m.before IS NOT NULL AND m.recorded_at > c.recorded_at)
         WHERE s.status <> 'retired'""",
     "window functions": """
         SELECT s.id, s.name, s.category, p.name, s.purpose, s.data_categories, s.data_shared_text, s.controls,
@@ -69,9 +71,11 @@ BARE_QUERIES = {
         LEFT JOIN (SELECT service_id, assessed_on, next_review, recorded_at,
                           ROW_NUMBER() OVER (PARTITION BY service_id ORDER BY assessed_on DESC, id DESC) AS n
                    FROM risk_assessment) a ON a.service_id = s.id AND a.n = 1
-        LEFT JOIN (SELECT service_id, dpa_signed_on, dpa_reference, dpa_location, ends_on,
+        LEFT JOIN (SELECT service_id, dpa_signed_on, dpa_reference, dpa_location, ends_on, recorded_at,
                           ROW_NUMBER() OVER (PARTITION BY service_id ORDER BY id DESC) AS n
                    FROM service_contract) c ON c.service_id = s.id AND c.n = 1
+            AND NOT EXISTS (SELECT 1 FROM service_change m WHERE m.service_id = s.id AND m.field = 'provider'
+                            AND m.before IS NOT NULL AND m.recorded_at > c.recorded_at)
         WHERE s.status <> 'retired'""",
 }
 
