@@ -95,6 +95,11 @@ def export_enrolment(
             from cloudctl.exporters.enrolment_changes import removals_only_note
 
             say(removals_only_note(chosen.service, len(rows)))
+        elif any(one.action != REMOVE for one in sent):
+            from cloudctl.domain.export_cautions import export_cautions
+
+            for caution in export_cautions(session, chosen.service):
+                say(caution)
         text = file_text(fmt, columns, rows)
         if dry_run:
             sys.stdout.write(text)
