@@ -269,6 +269,6 @@ def test_the_plain_path_shows_what_the_full_path_shows(
     if not full:
         assert plain is None
     else:
-        [(state, review_due, days, detail, changed_on, order)] = full
+        [(_, _, _, detail, changed_on, _)] = full
         assert (detail, changed_on) == (None, None)
-        assert plain == (assessed.isoformat(), state, review_due, days, order)
+        assert plain == (assessed.isoformat(), tuple(full))

@@ -151,26 +151,9 @@ def overdue_assessments(
             known = plain.get(key, _UNKNOWN)
             if known is _UNKNOWN:
                 known = plain[key] = reading.plain(*key)
-            if known is not None:  # listed: overdue or due soon
-                last_assessed, state, review_due, days, order = known  # type: ignore[misc]
-                append(
-                    (
-                        order + section_rank[category],
-                        {
-                            "service": name,
-                            "category": category,
-                            "provider": provider,
-                            "last_assessed": last_assessed,
-                            "review_due": review_due,
-                            "days_overdue": days,
-                            "state": state,
-                            "detail": None,
-                            "changed_on": None,
-                            "status": status,
-                        },
-                    )
-                )
-            continue
+            if known is None:
+                continue  # not listed: its review falls due after the horizon
+            last_assessed, shown = known  # type: ignore[misc]
         else:
             assessed = _day(assessed_on)
             last_assessed = _last_assessed(assessed_on, assessed)  # type: ignore[arg-type]
@@ -289,7 +272,7 @@ class _Reading:
         return found
 
     def plain(self, assessed_on: object, next_review: object, months: int) -> tuple | None:
-        """(last_assessed, state, review_due, days_overdue, sort key but the section) of an assessed
+        """(last_assessed, what `shown` gives) of an assessed
         service with no outdating change and no open condition, from its assessment date, review date and
         interval as the driver gave them; None when the report does not list it. What findings and shown
         give for it (tests/test_overdue_report_properties.py), without their lists."""
@@ -305,7 +288,7 @@ class _Reading:
             return None
         state, due = review
         review_due, days = self.day(due)
-        return last_assessed, state, review_due, days, _order_key(state, days, 0)
+        return last_assessed, ((state, review_due, days, None, None, _order_key(state, days, 0)),)
 
     def shown(self, found: list[tuple]) -> list[tuple]:
         """Each finding as a row shows it: (state, review_due, days_overdue, detail, changed_on, sort key
