@@ -123,8 +123,9 @@ def build(path: Path, services: int) -> None:
 
 
 # The same rows as the report, worked out in SQL: never assessed, changed since assessed (the first outdating
-# change after the latest assessment; due on the change's day, or the review date if that was earlier), overdue or due soon (the review date: the assessor's, else the
-# assessment date plus the service's or school's interval), and conditions past due or due soon.
+# change after the latest assessment; due on the change's day, or the review date if that was earlier),
+# overdue or due soon (the review date: the assessor's, else the assessment date plus the service's or
+# school's interval), and conditions past due or due soon.
 BARE = """
 WITH facts AS (
   SELECT s.id, s.name, s.category, s.status, s.position, p.name AS provider,
