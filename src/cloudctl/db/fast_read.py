@@ -8,7 +8,7 @@ The SQL is written with `?` placeholders and works on SQLite and PostgreSQL alik
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session
 
@@ -35,3 +35,17 @@ def fetch_rows(session: Session, sql: str, params: Sequence = ()) -> list[tuple]
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+# Values per IN list: well under SQLite's and PostgreSQL's limits on parameters in one statement.
+IN_CHUNK = 500
+
+
+def fetch_rows_in(
+    session: Session, sql: str, values: Sequence, before: Sequence = (), after: Sequence = ()
+) -> Iterator[tuple]:
+    """Rows of `sql`, whose one "{values}" stands for an IN list of `values`, read IN_CHUNK values at a
+    time (the parameters `before` and `after` that list go either side of it in every statement)."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start : start + IN_CHUNK])
+        yield from fetch_rows(session, sql.format(values=placeholders(len(chunk))), [*before, *chunk, *after])

@@ -22,12 +22,11 @@ def missing_answers(
     session: Session, *, class_name: str | None = None, service_name: str | None = None
 ) -> list[dict]:
     """One row per pupil and service without a current answer, by class, pupil and register order."""
-    from cloudctl.db.fast_read import fetch_rows
     from cloudctl.reports.consent import consent_matrix
 
     matrix = consent_matrix(session, class_name=class_name, service_name=service_name)
     wanted = [row for row in matrix.rows if any(s in MISSING for s in row["consent"].values())]
-    ids = _pupil_ids(session, [row["upn"] for row in wanted], fetch_rows)
+    ids = _pupil_ids(session, [row["upn"] for row in wanted])
     issued = last_issued_on(session, ids.values()) if ids else {}
     rows = []
     for row in wanted:
@@ -52,24 +51,18 @@ def missing_answers(
 
 def missing_pupil_ids(session: Session, *, class_name: str | None = None, upn: str | None = None) -> set[int]:
     """The pupils (ids) a `consent form --missing-only` run prints for: those with a missing answer."""
-    from cloudctl.db.fast_read import fetch_rows
 
     if upn is not None:
         pupil = pupil_by_upn(session, upn)[0]
         class_name = pupil.class_name
     rows = missing_answers(session, class_name=class_name)
-    ids = _pupil_ids(session, sorted({row["upn"] for row in rows}), fetch_rows)
+    ids = _pupil_ids(session, sorted({row["upn"] for row in rows}))
     if upn is not None:
         return {ids[pupil.upn]} if pupil.upn in ids else set()
     return set(ids.values())
 
 
-def _pupil_ids(session: Session, upns: list[str], fetch_rows) -> dict[str, int]:
-    from cloudctl.db.fast_read import placeholders
+def _pupil_ids(session: Session, upns: list[str]) -> dict[str, int]:
+    from cloudctl.db.fast_read import fetch_rows_in
 
-    ids: dict[str, int] = {}
-    for start in range(0, len(upns), 500):
-        chunk = upns[start : start + 500]
-        sql = f"SELECT upn, id FROM pupil WHERE upn IN ({placeholders(len(chunk))})"
-        ids.update(dict(fetch_rows(session, sql, chunk)))
-    return ids
+    return dict(fetch_rows_in(session, "SELECT upn, id FROM pupil WHERE upn IN ({values})", upns))

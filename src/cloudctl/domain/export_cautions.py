@@ -8,15 +8,15 @@ what a provider must remove (`--changes` remove rows) must always be sendable.""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from cloudctl.db.models import Service, ServiceContract
+from cloudctl.db.models import Service
 
 
 def export_cautions(session: Session, service: Service) -> list[str]:
     """The cautions for an export to `service` that adds or updates pupils, in plain words."""
     from cloudctl.domain.assessment_workflow import latest_assessment
-    from cloudctl.domain.contracts import moved_since, provider_moves
+    from cloudctl.domain.contracts import contracts_of, moved_since, provider_moves
     from cloudctl.domain.service_changes import describe, outdating_changes
 
     cautions = []
@@ -32,11 +32,8 @@ def export_cautions(session: Session, service: Service) -> list[str]:
                 f"({assessment.assessed_on}): {what}. Parents' consent forms described it as it was. "
                 f'Review it (cloudctl assess record "{service.name}" ...) before sending more pupils.'
             )
-    latest = session.exec(
-        select(ServiceContract)
-        .where(ServiceContract.service_id == service.id)
-        .order_by(col(ServiceContract.id).desc())
-    ).first()
+    agreements = contracts_of(session, service)
+    latest = agreements[-1] if agreements else None
     move = moved_since(provider_moves(session, service.id).get(service.id, []), latest)
     if move is not None:
         cautions.append(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.fast_read import fetch_rows, fetch_rows_in, placeholders
 from cloudctl.db.gc_pauses import without_gc_pauses
 from cloudctl.domain.deletion_facts import CONFIRMED, REQUESTED, DeletionFact, deletion_facts, moment
 
@@ -134,21 +134,19 @@ def values_sent_between(session: Session, spans: Sequence[tuple]) -> dict[Key, d
     for span in spans:
         wanted.setdefault(span[0], []).append(span)
     merged: dict[Key, dict] = {}
-    pupil_ids = sorted(wanted)
-    for start in range(0, len(pupil_ids), 500):
-        chunk = pupil_ids[start : start + 500]
-        rows = fetch_rows(
-            session,
-            "SELECT ep.pupil_id, ep.export_id, er.service_id, er.provider_id, ep.sent_values "
-            "FROM export_pupil ep JOIN export_record er ON er.id = ep.export_id "
-            f"WHERE ep.pupil_id IN ({placeholders(len(chunk))}) AND ep.action <> ? ORDER BY ep.export_id",
-            [*chunk, "remove"],
-        )
-        for pupil_id, export_id, service_id, provider_id, text in rows:
-            for _, service, provider, first, last in wanted[pupil_id]:
-                if (service, provider) == (service_id, provider_id) and first <= export_id <= last:
-                    values = merged.setdefault((pupil_id, service, provider), {})
-                    values.update((k, v) for k, v in json.loads(text).items() if v not in (None, ""))
+    rows = fetch_rows_in(
+        session,
+        "SELECT ep.pupil_id, ep.export_id, er.service_id, er.provider_id, ep.sent_values "
+        "FROM export_pupil ep JOIN export_record er ON er.id = ep.export_id "
+        "WHERE ep.pupil_id IN ({values}) AND ep.action <> ? ORDER BY ep.export_id",
+        sorted(wanted),
+        after=["remove"],
+    )
+    for pupil_id, export_id, service_id, provider_id, text in rows:
+        for _, service, provider, first, last in wanted[pupil_id]:
+            if (service, provider) == (service_id, provider_id) and first <= export_id <= last:
+                values = merged.setdefault((pupil_id, service, provider), {})
+                values.update((k, v) for k, v in json.loads(text).items() if v not in (None, ""))
     return merged
 
 
@@ -304,15 +302,14 @@ def confirmed_deletions(session: Session, pupil_ids: Sequence[int]) -> dict[int,
         return {}
     found: dict[int, str] = {}
     ids = list(pupil_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for pupil_id, on in fetch_rows(
-            session,
-            f"SELECT pupil_id, MAX(on_date) FROM deletion_event WHERE kind = ? "
-            f"AND pupil_id IN ({placeholders(len(chunk))}) GROUP BY pupil_id",
-            [CONFIRMED, *chunk],
-        ):
-            found[pupil_id] = str(on)[:10]
+    for pupil_id, on in fetch_rows_in(
+        session,
+        "SELECT pupil_id, MAX(on_date) FROM deletion_event WHERE kind = ? "
+        "AND pupil_id IN ({values}) GROUP BY pupil_id",
+        ids,
+        before=[CONFIRMED],
+    ):
+        found[pupil_id] = str(on)[:10]
     return found
 
 

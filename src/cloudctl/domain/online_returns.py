@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from cloudctl.db.fast_read import fetch_rows, placeholders
+from cloudctl.db.fast_read import fetch_rows_in
 from cloudctl.db.models import Service
 from cloudctl.domain.consent import (
     OPT_IN,
@@ -307,18 +307,14 @@ def _parse(
 
 def _recorded_submissions(session: Session, form_ids: set[int]) -> set[tuple]:
     """(form id, service id, decision, note) of every event already recorded from these forms."""
-    found: set[tuple] = set()
-    ids = sorted(form_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = fetch_rows(
+    return set(
+        fetch_rows_in(
             session,
             "SELECT reply_code_id, service_id, decision, note FROM consent_event "
-            f"WHERE reply_code_id IN ({placeholders(len(chunk))})",
-            chunk,
+            "WHERE reply_code_id IN ({values})",
+            sorted(form_ids),
         )
-        found.update(rows)
-    return found
+    )
 
 
 def _apply_answer(
